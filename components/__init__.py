@@ -1,0 +1,1 @@
+"""Component resources and the pure pieces they are built from."""
