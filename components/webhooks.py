@@ -35,7 +35,13 @@ _FIELD_NAMES = {
     "maxFutureSeconds": "max_future_seconds",
     "hmac": "hmac",
 }
-_HMAC_FIELD_NAMES = {"header": "header", "encoding": "encoding", "prefix": "prefix", "idField": "id_field"}
+_HMAC_FIELD_NAMES = {
+    "header": "header",
+    "encoding": "encoding",
+    "prefix": "prefix",
+    "idField": "id_field",
+    "idHeader": "id_header",
+}
 
 
 @dataclass(frozen=True)
