@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
+from typing import NamedTuple
 
 NODE_TYPE_PREFIX = "n8n-nodes-base."
 # Must match CATALOGUE_FORMAT in tools/generate_node_catalogue.py.
@@ -26,8 +27,8 @@ REGENERATE_COMMAND = "python tools/generate_node_catalogue.py {version}"
 
 # Friendly names from the operator guide. Each one names a capability, so it blocks every
 # node that provides it. The legacy binary-file nodes are hidden in the editor's node panel,
-# but n8n still loads and runs them, for example from an imported workflow: n8n-core 2.41.1
-# filters loaded nodes by NODES_INCLUDE and NODES_EXCLUDE only. Read/Write Files from Disk
+# but n8n still loads and runs them, for example from an imported workflow, because n8n-core
+# 2.41.1 filters loaded nodes by NODES_INCLUDE and NODES_EXCLUDE only. Read/Write Files from Disk
 # (readWriteFile) does both jobs, so blocking ReadFile or WriteFile blocks reading and writing.
 NODE_ALIASES: Mapping[str, tuple[str, ...]] = MappingProxyType(
     {
@@ -53,7 +54,12 @@ DEFAULT_BLOCKED_NODES: tuple[str, ...] = (
 )
 
 _VERSION_PATTERN = re.compile(r"^\d+\.\d+\.\d+$")
-_AMBIGUOUS: tuple[str, ...] = ()
+
+
+class _IndexEntry(NamedTuple):
+    spelling: str
+    # None when two different nodes share the spelling.
+    types: tuple[str, ...] | None
 
 
 class CatalogueError(ValueError):
@@ -130,49 +136,50 @@ def _lookup_key(name: str) -> str:
     return name.strip().casefold()
 
 
-def _name_index(catalogue: NodeCatalogue) -> dict[str, tuple[str, tuple[str, ...]]]:
+def _name_index(catalogue: NodeCatalogue) -> dict[str, _IndexEntry]:
     """Map each accepted spelling, case-folded, to its canonical spelling and node types.
 
-    Full type names come first. Bare names ("executeCommand") and display names
-    ("Execute Command") come next, and a key that two different nodes share there maps to
-    _AMBIGUOUS. Guide aliases override both, so "readBinaryFile" means the ReadBinaryFile
-    capability. Only the full type name blocks the legacy node alone.
+    The spellings are full type names, bare names ("executeCommand") and display names
+    ("Execute Command"). A bare or display name that two different nodes share gets no
+    types, so it is reported as ambiguous. Guide aliases take precedence over every other
+    spelling, so "readBinaryFile" means the ReadBinaryFile capability, and only the full
+    type name blocks the legacy node alone.
     """
-    index: dict[str, tuple[str, tuple[str, ...]]] = {}
+    index: dict[str, _IndexEntry] = {}
     for type_name in catalogue.type_names:
-        index[_lookup_key(type_name)] = (type_name, (type_name,))
+        index[_lookup_key(type_name)] = _IndexEntry(type_name, (type_name,))
 
-    short_names: dict[str, tuple[str, tuple[str, ...]]] = {}
+    short_names: dict[str, _IndexEntry] = {}
     for type_name, display_name in catalogue.display_names.items():
         bare_name = type_name.removeprefix(NODE_TYPE_PREFIX)
         for spelling in (bare_name, display_name):
             key = _lookup_key(spelling)
             known = short_names.get(key)
-            if known is not None and known[1] != (type_name,):
-                short_names[key] = (spelling, _AMBIGUOUS)
+            if known is not None and known.types != (type_name,):
+                short_names[key] = _IndexEntry(spelling, None)
             else:
-                short_names[key] = (spelling, (type_name,))
+                short_names[key] = _IndexEntry(spelling, (type_name,))
     index.update(short_names)
 
     for alias, bare_names in NODE_ALIASES.items():
         types = tuple(
-            NODE_TYPE_PREFIX + b
-            for b in bare_names
-            if NODE_TYPE_PREFIX + b in catalogue.display_names
+            NODE_TYPE_PREFIX + bare
+            for bare in bare_names
+            if NODE_TYPE_PREFIX + bare in catalogue.display_names
         )
         # An alias whose nodes all left n8n-nodes-base must fail as unknown, not block nothing.
         if types:
-            index[_lookup_key(alias)] = (alias, types)
+            index[_lookup_key(alias)] = _IndexEntry(alias, types)
     return index
 
 
-def _suggest(name: str, index: Mapping[str, tuple[str, tuple[str, ...]]]) -> str:
+def _suggest(name: str, index: Mapping[str, _IndexEntry]) -> str:
     matches = difflib.get_close_matches(_lookup_key(name), list(index), n=5, cutoff=0.6)
     # Keep one spelling per meaning, so "Execute Command" does not follow "ExecuteCommand".
     spellings: dict[tuple[str, ...], str] = {}
     for match in matches:
-        spelling, types = index[match]
-        spellings.setdefault(types, repr(spelling))
+        entry = index[match]
+        spellings.setdefault(entry.types, repr(entry.spelling))
     if not spellings:
         return ""
     return f" Did you mean {', '.join(list(spellings.values())[:3])}?"
@@ -217,18 +224,18 @@ def resolve_blocked_nodes(
         entry = index.get(_lookup_key(name))
         if entry is None:
             errors.append(_unknown_name_error(name, index, catalogue))
-        elif entry[1] == _AMBIGUOUS:
+        elif entry.types is None:
             errors.append(f"ambiguous n8n node name {name!r}: give the full type name instead.")
         else:
-            resolved.update(entry[1])
+            resolved.update(entry.types)
     return tuple(sorted(resolved)), errors
 
 
 def _unknown_name_error(
-    name: str, index: Mapping[str, tuple[str, tuple[str, ...]]], catalogue: NodeCatalogue
+    name: str, index: Mapping[str, _IndexEntry], catalogue: NodeCatalogue
 ) -> str:
     where = f"n8n-nodes-base {catalogue.nodes_base_version} (n8n {catalogue.n8n_version})"
-    # Checked after the lookup because one display name, "No Operation, do nothing", has one.
+    # Checked after the lookup because one display name, "No Operation, do nothing", has a comma.
     if "," in name:
         return (
             f"unknown n8n node {name!r}: it contains a comma. List each node as its own item "
@@ -249,19 +256,16 @@ def render_nodes_exclude(type_names: Iterable[str]) -> str:
     return json.dumps(sorted(set(type_names)), separators=(",", ":"))
 
 
-def _reject_constant(constant: str) -> None:
-    raise ValueError(f"{constant} is not valid JSON")
-
-
 def parse_nodes_exclude(value: str) -> list[str] | None:
     """Parse NODES_EXCLUDE as n8n does, returning None where n8n would fall back to [].
 
-    Python's json.loads accepts NaN, Infinity and -Infinity, which JavaScript's JSON.parse
-    rejects. Otherwise both parse the RFC 8259 grammar, so rejecting those constants makes
-    this parser agree with n8n's. tests/test_nodes.py compares the two on edge cases.
+    Python's json.loads also accepts NaN, Infinity and -Infinity, which JavaScript's
+    JSON.parse rejects. None of them is a string, so the all-strings check rejects them as
+    n8n does. Otherwise both parse the RFC 8259 grammar. tests/test_nodes.py compares this
+    function with node's JSON.parse on edge cases.
     """
     try:
-        parsed = json.loads(value, parse_constant=_reject_constant)
+        parsed = json.loads(value)
     except ValueError:
         return None
     if not isinstance(parsed, list) or not all(isinstance(item, str) for item in parsed):
@@ -270,7 +274,7 @@ def parse_nodes_exclude(value: str) -> list[str] | None:
 
 
 def check_nodes_exclude(value: str, catalogue: NodeCatalogue) -> list[str]:
-    """Return every problem of a NODES_EXCLUDE value, or an empty list if it is sound."""
+    """Return every problem of a NODES_EXCLUDE value, or an empty list if it is valid."""
     parsed = parse_nodes_exclude(value)
     if parsed is None:
         return [
