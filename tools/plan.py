@@ -1,0 +1,174 @@
+"""Offline plan: every resource the program would create for a stack, without cloud access.
+
+Usage: python -m tools.plan [STACK_FILE] [--out FOLDER]
+
+Runs the real program under Pulumi's mocks against the stack file (default Pulumi.prod.yaml),
+prints each resource with its parent and key inputs, secrets masked, and writes the rendered
+host files to FOLDER (default plan/) so a reviewer can read a change as plain files.
+"""
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from tools import offline
+
+MASK = "[secret]"
+SECRET_NAME_SUFFIXES = ("_PASSWORD", "_KEY", "_TOKEN", "_SECRETS", "_SECRET")
+# Inputs shown per resource type; others show every input.
+KEY_INPUTS = {
+    "hcloud:index/server:Server": [
+        "name", "serverType", "image", "location", "backups", "deleteProtection",
+        "rebuildProtection", "firewallIds", "sshKeys", "publicNets", "labels", "userData",
+    ],
+    "docker:index/container:Container": [
+        "name", "labels", "user", "readOnly", "memory", "memorySwap", "cgroupParent",
+        "networkMode", "networksAdvanced", "ports", "volumes", "tmpfs", "capabilities",
+        "securityOpts", "sysctls", "restart", "healthcheck", "logDriver", "logOpts", "command",
+        "envs",
+    ],
+    "command:remote:Command": ["create", "update", "stdin", "triggers"],
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("stack_file", nargs="?", default=str(offline.ROOT / "Pulumi.prod.yaml"))
+    parser.add_argument("--out", default="plan", help="folder for the rendered host files")
+    args = parser.parse_args(argv)
+
+    config, secret_keys, placeholders = offline.load_stack_config(Path(args.stack_file))
+    filled = fill_route_secrets(config, secret_keys)
+    recording = offline.run_program(config, secret_keys, stack=stack_name(Path(args.stack_file)))
+    if recording.error is not None:
+        print(f"error: {recording.error}", file=sys.stderr)
+        return 1
+
+    masker = Masker(recording.secret_values | secret_config_values(config, secret_keys))
+    for note in placeholders + filled:
+        print(f"note: {note} is encrypted or unset here; the plan uses a masked placeholder")
+    print(render_plan(recording, masker))
+    written = write_host_files(recording, masker, Path(args.out))
+    print(f"\n{len(recording.resources)} resources; {written} host files written to {args.out}/")
+    return 0
+
+
+def stack_name(stack_file: Path) -> str:
+    # Pulumi.<stack>.yaml
+    parts = stack_file.name.split(".")
+    return parts[1] if len(parts) == 3 else "prod"
+
+
+def fill_route_secrets(config: dict[str, str], secret_keys: list[str]) -> list[str]:
+    """Stand in a placeholder for each route secret the stack file does not hold.
+
+    Route secrets are set with `pulumi config set --secret` into the operator's own stack file,
+    so a reviewer's copy usually lacks them; the plan is still worth reading.
+    """
+    routes = json.loads(config.get(f"{offline.PROJECT}:webhookRoutes", "[]"))
+    key = f"{offline.PROJECT}:webhookSecrets"
+    secrets = json.loads(config.get(key, "{}") or "{}")
+    missing = [r["name"] for r in routes if isinstance(r, dict) and r.get("name") not in secrets]
+    for name in missing:
+        secrets[name] = [f"offline-placeholder-route-{name}-0000"]
+    if missing:
+        config[key] = json.dumps(secrets)
+        if key not in secret_keys:
+            secret_keys.append(key)
+    return [f"webhookSecrets.{name}" for name in missing]
+
+
+def secret_config_values(config: dict[str, str], secret_keys: list[str]) -> set[str]:
+    values = set()
+    for key in secret_keys:
+        values |= set(_strings(offline_parse(config.get(key))))
+    return {v for v in values if len(v) >= 8}
+
+
+def offline_parse(value: str | None) -> Any:
+    try:
+        return json.loads(value) if value else value
+    except json.JSONDecodeError:
+        return value
+
+
+def _strings(value: Any):
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for inner in value.values():
+            yield from _strings(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            yield from _strings(inner)
+
+
+class Masker:
+    """Replaces every known secret value, wherever it appears, with a fixed mark."""
+
+    def __init__(self, secrets: set[str]) -> None:
+        self.secrets = sorted(secrets, key=len, reverse=True)
+
+    def text(self, value: str) -> str:
+        for secret in self.secrets:
+            value = value.replace(secret, MASK)
+        return value
+
+    def env_entry(self, entry: str) -> str:
+        name, _, value = entry.partition("=")
+        if name.endswith(SECRET_NAME_SUFFIXES):
+            return f"{name}={MASK}"
+        return self.text(entry)
+
+
+def render_plan(recording: offline.Recording, masker: Masker) -> str:
+    names = {r.urn: r.name for r in recording.resources}
+    types = {r.urn: r.type for r in recording.resources}
+    lines = []
+    for resource in recording.resources:
+        parent = resource.parent
+        parent_text = f"{names[parent]} ({types[parent]})" if parent in names else "stack"
+        lines.append(f"+ {resource.type}  {resource.name}")
+        lines.append(f"    parent: {parent_text}")
+        for key in KEY_INPUTS.get(resource.type, sorted(resource.inputs)):
+            if key in resource.inputs:
+                lines.append(f"    {key}: {show(resource, key, masker)}")
+    return "\n".join(lines)
+
+
+def show(resource: offline.Registered, key: str, masker: Masker) -> str:
+    value = resource.inputs[key]
+    if key == "envs":
+        return json.dumps([masker.env_entry(str(e)) for e in value])
+    if key == "stdin":
+        return f"<{len(str(value))} characters: the host files, written to the plan folder>"
+    if resource.is_secret(key) or key == "userData":
+        return MASK
+    return masker.text(json.dumps(value, sort_keys=True))
+
+
+def write_host_files(recording: offline.Recording, masker: Masker, folder: Path) -> int:
+    """Write each host file the converge command would install, under its server path."""
+    from components import host_files
+
+    commands = [r for r in recording.of_type("command:remote:Command") if "stdin" in r.inputs]
+    count = 0
+    for command in commands:
+        for file in host_files.parse_apply_bundle(command.inputs["stdin"]):
+            target = folder / file.path.lstrip("/")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(masker.text(file.content))
+            count += 1
+    for server in recording.of_type("hcloud:index/server:Server"):
+        # The user data holds the SSH host key; the masker replaces it like every secret.
+        target = folder / "cloud-init" / f"{server.name}.yaml"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(masker.text(str(server.inputs.get("userData", ""))))
+        count += 1
+    return count
+
+
+if __name__ == "__main__":
+    sys.exit(main())
