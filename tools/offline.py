@@ -49,6 +49,8 @@ class Registered:
 class Recording:
     resources: list[Registered]
     secret_values: set[str]
+    # Outputs registered by components and the stack, with their secret paths.
+    outputs: list[tuple[str, dict[str, Any], set[str]]] = field(default_factory=list)
     error: BaseException | None = None
 
     def of_type(self, type_token: str) -> list[Registered]:
@@ -116,13 +118,19 @@ def run_program(
         _sync_await(run_in_stack(lambda: runpy.run_path(str(ROOT / "__main__.py"))))
     except Exception as caught:  # noqa: BLE001 the caller asserts on the program's own error
         error = caught
-    return Recording(monitor.registered, outputs.secret_values, error)
+    return Recording(monitor.registered, outputs.secret_values, monitor.outputs, error)
 
 
 class _RecordingMonitor(mocks.MockMonitor):
     def __init__(self, outputs: "_MockOutputs") -> None:
         super().__init__(outputs)
         self.registered: list[Registered] = []
+        self.outputs: list[tuple[str, dict[str, Any], set[str]]] = []
+
+    def RegisterResourceOutputs(self, request):  # noqa: N802 gRPC method name
+        raw = json_format.MessageToDict(request.outputs)
+        self.outputs.append((request.urn, _unwrap(raw), set(_secret_paths(raw, ""))))
+        return super().RegisterResourceOutputs(request)
 
     def RegisterResource(self, request):  # noqa: N802 gRPC method name
         response = super().RegisterResource(request)
