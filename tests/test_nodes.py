@@ -1,6 +1,5 @@
 """Tests for the NODES_EXCLUDE resolution in components/nodes.py and its catalogue."""
 
-import importlib.util
 import json
 import os
 import shutil
@@ -12,23 +11,11 @@ import pytest
 import yaml
 
 from components import nodes
+from tools import generate_node_catalogue as generator
 
 N8N_VERSION = "2.41.3"
 REPO_ROOT = Path(__file__).resolve().parents[1]
-GENERATOR_PATH = REPO_ROOT / "tools" / "generate_node_catalogue.py"
 N8N_DEFAULT_EXCLUSIONS = ("n8n-nodes-base.executeCommand", "n8n-nodes-base.localFileTrigger")
-
-
-def _load_generator():
-    # Loaded from its path because tests/tools.py shadows the top-level tools/ folder
-    # when pytest puts tests/ first on sys.path.
-    spec = importlib.util.spec_from_file_location("generate_node_catalogue", GENERATOR_PATH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-generator = _load_generator()
 
 
 @pytest.fixture(scope="module")
