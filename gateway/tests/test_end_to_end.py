@@ -309,7 +309,7 @@ def test_http_rules_and_generic_answers(redis_server):
     assert results["unknown"][:2] == (404, "not found\n")
     assert results["get"][:2] == (405, "method not allowed\n")
     assert results["get"][2]["Allow"] == "POST"
-    assert results["declared_too_large"][:2] == (413, "request entity too large\n")
+    assert results["declared_too_large"][:2] == (413, "content too large\n")
     assert results["streamed_too_large"][0] == 413
     assert results["unsigned"][:2] == (401, "unauthorized\n")
     assert results["malformed"][:2] == (400, "bad request\n")

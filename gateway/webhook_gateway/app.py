@@ -21,7 +21,7 @@ forward to n8n        2xx     forwarded (n8n's status passed through)
 ====================  ======  ====================================================
 
 Stale and future requests get 401 like bad signatures, so the answer does not tell a
-client which check failed. Response bodies are the status's reason phrase only.
+client which check failed. A response body is the short text of its status only.
 """
 
 import asyncio
@@ -50,6 +50,18 @@ NO_ROUTE = "none"
 READ_CHUNK_BYTES = 64 * 1024
 HEALTH_TIMEOUT_SECONDS = 2.0
 SERVER_HEADER = "webhook-gateway"
+# Fixed answer bodies, in RFC 9110 wording; Python's own reason phrases differ by version.
+RESPONSE_TEXTS = {
+    200: "ok",
+    400: "bad request",
+    401: "unauthorized",
+    404: "not found",
+    405: "method not allowed",
+    409: "conflict",
+    413: "content too large",
+    502: "bad gateway",
+    503: "service unavailable",
+}
 
 
 @dataclass(frozen=True)
@@ -227,9 +239,9 @@ async def _read_limited(request: web.Request, limit: int) -> bytes | None:
 
 
 def _response(status: int, close: bool = False) -> web.Response:
-    reason = HTTPStatus(status).phrase
+    text = RESPONSE_TEXTS.get(status) or HTTPStatus(status).phrase.lower()
     headers = {"Allow": "POST"} if status == 405 else None
-    response = web.Response(status=status, text=reason.lower() + "\n", headers=headers)
+    response = web.Response(status=status, text=text + "\n", headers=headers)
     if close:
         # The rest of an oversized body is never read, so the connection cannot be reused.
         response.force_close()
