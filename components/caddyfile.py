@@ -12,10 +12,14 @@ import re
 import string
 from collections.abc import Iterable
 
-# n8n's webhook endpoints: production, test (editor "listen for test event") and the resume
-# URLs of waiting executions. Defaults of N8N_ENDPOINT_WEBHOOK, N8N_ENDPOINT_WEBHOOK_TEST and
+# Every path that starts with n8n's webhook endpoint name. n8n 2.41.3 (AbstractServer.start)
+# routes /webhook/*, /webhook-test/*, /webhook-waiting/* and also /webhook-waiting-slack and
+# /webhook-waiting-telegram, so a prefix match covers suffixes that later releases may add.
+# The names are the defaults of N8N_ENDPOINT_WEBHOOK, N8N_ENDPOINT_WEBHOOK_TEST and
 # N8N_ENDPOINT_WEBHOOK_WAIT (EndpointsConfig in @n8n/config 2.39.0).
-N8N_WEBHOOK_PREFIXES = ("/webhook", "/webhook-test", "/webhook-waiting")
+# NOTE: n8n's form (/form*) and MCP trigger (/mcp*) endpoints are also webhooks of
+# workflows, but they stay public because the gateway cannot verify browser forms.
+N8N_WEBHOOK_PATHS = ("/webhook*",)
 # n8n serves Prometheus metrics here when N8N_METRICS is true.
 N8N_METRICS_PATH = "/metrics"
 # One year.
@@ -146,11 +150,11 @@ def _access_log() -> str:
 
 
 def _security_headers_snippet() -> str:
-    # Setting the headers after n8n answers (deferred, as with every "-" operation) replaces
+    # Setting the headers after n8n responds (deferred, as with every "-" operation) replaces
     # n8n's own values instead of sending both. No Content-Security-Policy is set, because it
     # would replace the policy n8n sends for its editor.
     return f"""\
-# Response headers for every answer, imported by the site and by its error handler.
+# Security headers for every response, imported by the site and by its error handler.
 (security_headers) {{
 	header {{
 		# HTTPS only for a year, for this host and its subdomains.
@@ -171,7 +175,7 @@ def _security_headers_snippet() -> str:
 def _error_handler() -> str:
     # Deferred headers are lost when a handler fails, for example with 502 when an upstream
     # is down or a request body is too large (seen with Caddy 2.6.2). The error routes set
-    # them again and answer with the status text only, never the internal error message.
+    # them again and respond with the status text only, never the internal error message.
     return """\
 	handle_errors {
 		import security_headers
@@ -221,10 +225,6 @@ def _n8n_route(n8n_upstream: str) -> str:
 """
 
 
-def _webhook_paths() -> list[str]:
-    return [pattern for prefix in N8N_WEBHOOK_PREFIXES for pattern in (prefix, prefix + "/*")]
-
-
 def _site(
     domain: str,
     n8n_upstream: str,
@@ -248,7 +248,7 @@ def _site(
     )
     if block_direct_webhooks:
         comment = "n8n's webhooks are reachable only through the gateway routes."
-        parts.append(_not_found_route("n8n_webhooks", comment, _webhook_paths()))
+        parts.append(_not_found_route("n8n_webhooks", comment, N8N_WEBHOOK_PATHS))
     parts.append(_n8n_route(n8n_upstream))
     parts.append("}\n")
     return "".join(parts)
@@ -267,15 +267,15 @@ def render_caddyfile(
     """Render the Caddyfile for `domain`, or raise ValueError listing every invalid argument.
 
     Requests to `gateway_paths` go to `gateway_upstream`, and everything else goes to
-    `n8n_upstream`, except n8n's /metrics, which answers 404. Caddy matches paths
+    `n8n_upstream`, except n8n's /metrics, which gets a 404 response. Caddy matches paths
     case-insensitively and after decoding and cleaning them, so "/WEBHOOK/x" and
     "//webhook/x" count as webhook paths (checked with Caddy 2.6.2).
 
-    With `block_direct_webhooks`, every other request under n8n's webhook prefixes answers
-    404 at the proxy, so inbound events reach n8n only through the gateway, which verifies
-    them. Without it, n8n's webhooks are public and only n8n's own webhook authentication
-    protects them. That suits a deployment without gateway routes whose workflows still
-    need webhooks.
+    With `block_direct_webhooks`, every other request to a path starting with /webhook
+    gets a 404 response from the proxy, so inbound events reach n8n only through the
+    gateway, which verifies them. Without it, n8n's webhooks are public and only n8n's own
+    webhook authentication protects them. That suits a deployment without gateway routes
+    whose workflows still need webhooks.
     """
     unique_paths = tuple(sorted(set(gateway_paths)))
     problems = _collect_problems(
