@@ -17,8 +17,8 @@ from collections.abc import Iterable
 # /webhook-waiting-telegram, so a prefix match covers suffixes that later releases may add.
 # The names are the defaults of N8N_ENDPOINT_WEBHOOK, N8N_ENDPOINT_WEBHOOK_TEST and
 # N8N_ENDPOINT_WEBHOOK_WAIT (EndpointsConfig in @n8n/config 2.39.0).
-# NOTE: n8n's form (/form*) and MCP trigger (/mcp*) endpoints are also webhooks of
-# workflows, but they stay public because the gateway cannot verify browser forms.
+# NOTE: n8n's form (/form*) and MCP trigger (/mcp*) endpoints also start workflows, but they
+# stay public, because browser forms and MCP clients send no signature the gateway verifies.
 N8N_WEBHOOK_PATHS = ("/webhook*",)
 # n8n serves Prometheus metrics here when N8N_METRICS is true.
 N8N_METRICS_PATH = "/metrics"
@@ -131,9 +131,9 @@ def _global_options(acme_email: str) -> str:
 
 
 def _access_log() -> str:
-    # Caddy already logs Cookie, Set-Cookie and Authorization as empty lists. Other request
-    # headers can carry secrets too (X-N8N-API-KEY, webhook signatures), and n8n puts one-time
-    # tokens in query strings (password reset links), so both are dropped.
+    # Caddy 2.6.2 logs Cookie and Authorization values as empty lists, but other request
+    # headers carry secrets too (X-N8N-API-KEY, webhook signatures). n8n 2.41.3 puts a
+    # one-time token in the query of password reset links. So the log drops both.
     return """\
 	# Access log: one JSON line per request on stdout, without request headers or query.
 	log {
@@ -186,7 +186,7 @@ def _error_handler() -> str:
 
 def _request_body_limit(max_request_body_mib: int) -> str:
     return f"""\
-	# n8n's own limit for request bodies (N8N_PAYLOAD_SIZE_MAX).
+	# Maximum request body, in line with n8n's N8N_PAYLOAD_SIZE_MAX.
 	request_body {{
 		max_size {max_request_body_mib}MiB
 	}}
@@ -277,12 +277,18 @@ def render_caddyfile(
     webhook authentication protects them. That suits a deployment without gateway routes
     whose workflows still need webhooks.
     """
-    unique_paths = tuple(sorted(set(gateway_paths)))
     problems = _collect_problems(
-        domain, acme_email, n8n_upstream, gateway_upstream, unique_paths, max_request_body_mib
+        domain,
+        acme_email,
+        n8n_upstream,
+        gateway_upstream,
+        tuple(gateway_paths),
+        max_request_body_mib,
     )
     if problems:
         raise ValueError("invalid Caddyfile settings: " + "; ".join(problems))
+
+    unique_paths = tuple(sorted(set(gateway_paths)))
 
     site = _site(
         domain,

@@ -105,6 +105,7 @@ def test_public_path_rejected(path, expected):
         ({"gateway_upstream": "gateway:80 {"}, "gateway upstream"),
         ({"gateway_upstream": None}, "gateway upstream is missing"),
         ({"gateway_paths": ("/hooks/a b",)}, "gateway path '/hooks/a b'"),
+        ({"gateway_paths": ("/hooks/a", 7)}, "gateway path must be a string, got 7"),
         ({"max_request_body_mib": 0}, "below 1 MiB"),
         ({"max_request_body_mib": True}, "not a whole number"),
     ],
