@@ -267,7 +267,7 @@ def _resolve_nodes(reader: _Reader, version: str, names: list[str]) -> tuple[tup
         return (), "[]"
     try:
         catalogue = nodes.load_catalogue(version)
-    except nodes.CatalogueNotFoundError as error:
+    except nodes.CatalogueError as error:
         reader.report("n8nVersion", str(error), "python tools/generate_node_catalogue.py " + version)
         return (), "[]"
     types, errors = nodes.resolve_blocked_nodes(names, catalogue)

@@ -18,6 +18,7 @@ import pulumi
 import yaml
 from google.protobuf import json_format
 from pulumi.runtime import mocks, rpc
+from pulumi.runtime.settings import ROOT as ROOT_RESOURCE
 from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _sync_await
 
@@ -112,6 +113,8 @@ def run_program(
     outputs = _MockOutputs()
     monitor = _RecordingMonitor(outputs)
     mocks.set_mocks(outputs, project=PROJECT, stack=stack, preview=False, monitor=monitor)
+    # Each run registers its own root stack; the previous run's must not count as active.
+    ROOT_RESOURCE.set(None)
     pulumi.runtime.set_all_config(dict(config), list(secret_keys or []))
     error = None
     try:
