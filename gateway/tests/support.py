@@ -109,7 +109,7 @@ class RedisProcess:
 
 @dataclass
 class ReceivedRequest:
-    """One request the n8n stand-in received, with the status it answered."""
+    """One request the n8n stand-in received, with the status of its response."""
 
     path: str
     body: bytes
@@ -121,9 +121,9 @@ class ReceivedRequest:
 class N8nStandIn:
     """A recording stand-in for n8n's webhook endpoint on a loopback port.
 
-    ``failure`` decides per request whether to answer 200 ("ok"), 500 ("error") or to stall
-    past the gateway's timeout ("stall"). ``received`` holds every request, ``accepted`` only
-    those answered 200.
+    ``failure`` decides per request whether to respond 200 ("ok"), 500 ("error") or to stall
+    past the gateway's timeout ("stall"). ``received`` contains every request, ``accepted``
+    only those that got 200.
     """
 
     failure: Callable[[ReceivedRequest], str] = lambda request: "ok"

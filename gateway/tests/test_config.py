@@ -133,7 +133,7 @@ def test_routes_must_be_a_list():
     assert validate_routes([]) == ["routes must contain at least one route"]
 
 
-def test_freshness_window_must_be_shorter_than_dedup_ttl():
+def test_freshness_window_below_dedup_ttl():
     problems = validate_routes([route(max_age_seconds=3600)], dedup_ttl_seconds=3600)
     assert len(problems) == 1
     assert problems[0].startswith(

@@ -89,7 +89,7 @@ def test_stale_release_keeps_newer_state(redis_server):
     assert finally_done == (ClaimResult.DONE, None)
 
 
-def test_key_hides_event_id_and_names_route(redis_server):
+def test_key_hashes_event_id(redis_server):
     key = DedupStore.key_for("stripe", "evt_\n secret-looking id")
     assert key.startswith("webhook-gateway:dedup:stripe:")
     assert "evt_" not in key

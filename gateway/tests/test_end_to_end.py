@@ -99,7 +99,7 @@ class Delivery:
             return "/hooks/flutterwave", body, headers
         if self.kind in ("stripe", "stale-stripe", "forged-stripe"):
             body = json.dumps({"id": self.event_id, "object": "event"}).encode()
-            # Stripe signs every attempt anew, so retries carry a fresh t.
+            # Each attempt is signed with the current time, so a late retry is not stale.
             timestamp = int(time.time()) if self.kind == "stripe" else int(self.sent_at)
             secret = (
                 "whsec_not_the_secret" if self.kind == "forged-stripe" else SECRETS["stripe"][0]
@@ -129,7 +129,7 @@ def burst_plan(rng: random.Random) -> list[Delivery]:
 
 
 async def send_like_provider(session, server, delivery, limiter, rng):
-    """Send until a 2xx (valid deliveries) or once (rejected ones); return the statuses."""
+    """Send a valid delivery until it gets a 2xx, a rejected one once. Return the statuses."""
     statuses = []
     for _ in range(MAX_ATTEMPTS if delivery.valid else 1):
         path, body, headers = delivery.request()
@@ -154,7 +154,11 @@ def flaky_until(recovered_after: int, rng: random.Random):
         if decide.count > recovered_after:
             return "ok"
         roll = rng.random()
-        return "stall" if roll < 0.03 else "error" if roll < 0.33 else "ok"
+        if roll < 0.03:
+            return "stall"
+        if roll < 0.33:
+            return "error"
+        return "ok"
 
     decide.count = 0
     return decide
@@ -245,7 +249,9 @@ def test_retry_after_failed_forward_is_forwarded(redis_server):
     assert forwarded_ids(standin.accepted) == ["wbk_retry"]
 
 
-def test_redis_down_fails_closed(redis_server):
+def test_redis_down_fails_closed(redis_server, caplog):
+    caplog.set_level(logging.INFO, logger="webhook_gateway")
+
     async def scenario():
         async with (
             running_standin() as standin,
@@ -274,6 +280,11 @@ def test_redis_down_fails_closed(redis_server):
     assert unhealthy == 503
     assert recovered == 200
     assert forwarded_ids(standin.received) == ["wbk_down"], "nothing forwarded while Redis was down"
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    down_lines = [line for line in warnings if "outcome=dedup_unavailable" in line]
+    assert len(down_lines) == 2
+    assert all('error="redis: ConnectionError' in line for line in down_lines)
+    assert any(line.startswith("health check failed: Redis unreachable") for line in warnings)
 
 
 def test_http_rules_and_generic_answers(redis_server):
@@ -374,7 +385,7 @@ def test_metrics_served_on_own_port(redis_server):
     assert on_main_port == 404
 
 
-def test_one_log_line_per_request_without_secrets(redis_server, caplog):
+def test_request_log_lines_hide_secrets(redis_server, caplog):
     caplog.set_level(logging.INFO, logger="webhook_gateway")
     deliveries = [Delivery("flutterwave", "wbk_log", True), Delivery("unsigned", "bad-log", False)]
     sent = []

@@ -92,7 +92,7 @@ def test_metrics_text_format():
 
 
 def serve_health(status: int):
-    """Run ``check`` against a stand-in /healthz answering ``status`` on a loopback port."""
+    """Run ``check`` against a loopback stand-in whose /healthz responds ``status``."""
 
     async def scenario():
         async def health(request):

@@ -1,6 +1,6 @@
 """HTTP handlers: the webhook pipeline, the health check and the metrics endpoint.
 
-A webhook request passes these checks in order, and the first that fails sets the answer:
+A webhook request passes these checks in order, and the first that fails sets the response:
 
 ====================  ======  ====================================================
 check                 status  outcome label (log line and metric)
@@ -16,11 +16,11 @@ dedup record          503     dedup_unavailable (Redis unreachable: nothing forw
                       200     duplicate (already delivered: not forwarded again)
                       409     in_flight (another copy is being forwarded: retry later)
 forward to n8n        2xx     forwarded (n8n's status passed through)
-                      502     n8n_rejected (n8n answered non-2xx)
+                      502     n8n_rejected (n8n responded non-2xx)
                       503     n8n_unavailable (connection failed or timed out)
 ====================  ======  ====================================================
 
-Stale and future requests get 401 like bad signatures, so the answer does not tell a
+Stale and future requests get 401 like bad signatures, so the response does not tell a
 client which check failed. A response body is the short text of its status only.
 """
 
@@ -36,7 +36,7 @@ from redis.exceptions import RedisError
 
 from .client_address import client_address
 from .config import RouteConfig, Settings
-from .dedup import ClaimResult, DedupStore
+from .dedup import Claim, ClaimResult, DedupStore
 from .forwarder import ForwardOutcome, N8nForwarder, forward_headers
 from .logs import RequestLogger, RequestRecord
 from .metrics import CONTENT_TYPE, Metrics
@@ -50,7 +50,7 @@ NO_ROUTE = "none"
 READ_CHUNK_BYTES = 64 * 1024
 HEALTH_TIMEOUT_SECONDS = 2.0
 SERVER_HEADER = "webhook-gateway"
-# Fixed answer bodies, in RFC 9110 wording; Python's own reason phrases differ by version.
+# Fixed response bodies in RFC 9110 wording, because Python's reason phrases vary by version.
 RESPONSE_TEXTS = {
     200: "ok",
     400: "bad request",
@@ -66,12 +66,16 @@ RESPONSE_TEXTS = {
 
 @dataclass(frozen=True)
 class Result:
-    """How one request ended: the outcome label, the HTTP status and what the log may show."""
+    """Outcome of one request: its label, HTTP status, and what to log about it.
+
+    ``error`` names a failure the gateway caught (Redis, n8n), and makes the line a WARNING.
+    """
 
     outcome: str
     status: int
     event_id: str | None = None
     detail: str | None = None
+    error: str | None = None
 
 
 @dataclass(frozen=True)
@@ -119,17 +123,21 @@ class Gateway:
                 duration_ms=(time.perf_counter() - started) * 1000,
                 event_id=result.event_id,
                 detail=result.detail,
+                error=result.error,
             )
         )
         return _response(result.status, close=result.outcome == "too_large")
 
     async def handle_health(self, request: web.Request) -> web.StreamResponse:
-        """Answer 200 while Redis answers PING, else 503. n8n is not checked: a provider's
-        retry covers an n8n outage, but without Redis nothing can be forwarded."""
+        """Respond 200 while Redis replies to PING, else 503.
+
+        n8n is not checked, because a provider's retry covers an n8n outage, but without Redis
+        nothing can be forwarded.
+        """
         try:
             healthy = await asyncio.wait_for(self.dedup.ping(), HEALTH_TIMEOUT_SECONDS)
         except (TimeoutError, RedisError) as error:
-            logger.warning("health check failed: Redis unreachable (%s)", type(error).__name__)
+            logger.warning("health check failed: Redis unreachable (%s)", describe(error))
             healthy = False
         logger.debug("health check status=%d", 200 if healthy else 503)
         return _response(200 if healthy else 503)
@@ -177,7 +185,7 @@ class Gateway:
         try:
             state, claim = await self.dedup.claim(handler.route.name, event_id)
         except RedisError as error:
-            return Result("dedup_unavailable", 503, event_id, detail=type(error).__name__)
+            return Result("dedup_unavailable", 503, event_id, error=f"redis: {describe(error)}")
         if state is ClaimResult.DONE:
             return Result("duplicate", 200, event_id)
         if state is ClaimResult.IN_FLIGHT or claim is None:
@@ -199,29 +207,38 @@ class Gateway:
             raise
         if forwarded.outcome is ForwardOutcome.DELIVERED:
             return await self._finish(claim, event_id, forwarded.status or 200)
-        detail = await self._release(claim)
+        release_error = await self._release(claim)
         if forwarded.outcome is ForwardOutcome.REJECTED:
-            return Result("n8n_rejected", 502, event_id, detail=f"n8n_status={forwarded.status}")
-        return Result("n8n_unavailable", 503, event_id, detail=detail or forwarded.error)
+            return Result(
+                "n8n_rejected", 502, event_id, f"n8n_status={forwarded.status}", release_error
+            )
+        return Result(
+            "n8n_unavailable", 503, event_id, error=release_error or f"n8n: {forwarded.error}"
+        )
 
-    async def _finish(self, claim, event_id: str, status: int) -> Result:
+    async def _finish(self, claim: Claim, event_id: str, status: int) -> Result:
         try:
             await self.dedup.mark_done(claim)
         except RedisError as error:
             # n8n has the event, so the provider must see success: a 5xx would make it retry
             # and, once the lease expires, deliver the event twice.
-            return Result(
-                "forwarded", status, event_id, detail=f"mark_done_failed={type(error).__name__}"
-            )
+            return Result("forwarded", status, event_id, error=f"mark done: {describe(error)}")
         return Result("forwarded", status, event_id)
 
-    async def _release(self, claim) -> str | None:
+    async def _release(self, claim: Claim) -> str | None:
+        """Release the claim and return None, or a description of the Redis error."""
         try:
             await self.dedup.release(claim)
         except RedisError as error:
             # The lease expires on its own, after which a retry can claim the event again.
-            return f"release_failed={type(error).__name__}"
+            return f"release claim: {describe(error)}"
         return None
+
+
+def describe(error: BaseException) -> str:
+    """Return the error's type and message, for a log line."""
+    message = str(error)
+    return f"{type(error).__name__}: {message}" if message else type(error).__name__
 
 
 async def _read_limited(request: web.Request, limit: int) -> bytes | None:

@@ -22,7 +22,7 @@ DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 MAX_BODY_BYTES_LIMIT = 64 * 1024 * 1024
 # Seven days: longer than every automatic retry window of the supported providers, so a retry
 # of a delivered event is still recognised as a duplicate. Stripe retries live-mode deliveries
-# for up to 3 days; Flutterwave retries 3 times at 30-minute intervals (90 minutes) when
+# for up to 3 days. Flutterwave retries 3 times at 30-minute intervals (90 minutes) when
 # retries are enabled on its dashboard. GitHub does not redeliver automatically.
 DEFAULT_DEDUP_TTL_SECONDS = 7 * 24 * 60 * 60
 DEFAULT_N8N_TIMEOUT_SECONDS = 10
@@ -31,7 +31,7 @@ DEFAULT_CLAIM_LEASE_SECONDS = 30
 # first forward is still running and n8n would receive it twice.
 CLAIM_LEASE_MARGIN_SECONDS = 5
 MAX_SECRETS_PER_ROUTE = 2
-# n8n's queue mode uses Redis database 0; the gateway keeps its keys apart from the queue.
+# n8n's queue mode uses Redis database 0, so the gateway keeps its keys in another one.
 DEFAULT_REDIS_DB = 1
 
 RESERVED_PATHS = frozenset({"/healthz"})
@@ -259,7 +259,7 @@ class Secret:
 
 @dataclass(frozen=True)
 class HmacOptions:
-    """Options of the generic ``hmac`` scheme; ``id_field`` is a dotted JSON path."""
+    """Options of the generic ``hmac`` scheme. ``id_field`` is a dotted JSON path, split."""
 
     header: str
     encoding: str
@@ -340,8 +340,8 @@ class _EnvReader:
         try:
             return json.loads(raw)
         except json.JSONDecodeError as error:
-            # The decoder's message names the position only, never the text, so a secret in
-            # GATEWAY_SECRETS cannot leak through it.
+            # Only the decoder's fixed message and the position are shown, never the text, so a
+            # secret in GATEWAY_SECRETS cannot leak through this error.
             self.problems.append(
                 f"{name} is not valid JSON: {error.msg} at line {error.lineno} column {error.colno}"
             )

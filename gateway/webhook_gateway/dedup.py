@@ -6,10 +6,10 @@ State machine of the key ``webhook-gateway:dedup:<route>:<sha256(event id)>``:
   to ``processing:<token>`` with a lease (SET only if absent, in one Lua script) and the
   request forwards the event.
 - ``processing:<token>``: one request is forwarding the event. Any other copy gets
-  ``IN_FLIGHT`` and the gateway answers 409, which providers retry later. So two copies that
+  ``IN_FLIGHT`` and the gateway responds 409, which providers retry later. So two copies that
   arrive at the same moment are forwarded once.
 - forward succeeded: ``mark_done`` sets the key to ``done`` with the long TTL. Copies then get
-  ``DONE``, and the gateway answers 200 without forwarding.
+  ``DONE``, and the gateway responds 200 without forwarding.
 - forward failed: ``release`` deletes the key if it still holds this request's token, so the
   provider's retry claims it again and is forwarded.
 - the gateway stopped mid-forward: the lease expires and the next retry claims the event.
@@ -93,7 +93,7 @@ class DedupStore:
         return ClaimResult.IN_FLIGHT, None
 
     async def mark_done(self, claim: Claim) -> None:
-        # Unconditional: the event reached n8n, whoever holds the key now.
+        # Unconditional, because the event reached n8n even if another request claimed it since.
         await self.redis.set(claim.key, DONE, ex=self.done_ttl_seconds)
 
     async def release(self, claim: Claim) -> None:

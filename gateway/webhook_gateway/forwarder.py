@@ -17,7 +17,7 @@ POOL_SIZE = 64
 
 class ForwardOutcome(enum.Enum):
     DELIVERED = "delivered"
-    REJECTED = "rejected"  # n8n answered with a status other than 2xx
+    REJECTED = "rejected"  # n8n responded with a status other than 2xx
     UNAVAILABLE = "unavailable"  # connection failed or timed out
 
 
@@ -67,7 +67,9 @@ class N8nForwarder:
                 await response.read()
                 status = response.status
         except (TimeoutError, aiohttp.ClientError) as error:
-            return ForwardResult(ForwardOutcome.UNAVAILABLE, error=type(error).__name__)
+            message = str(error)
+            description = f"{type(error).__name__}: {message}" if message else type(error).__name__
+            return ForwardResult(ForwardOutcome.UNAVAILABLE, error=description)
         if 200 <= status < 300:
             return ForwardResult(ForwardOutcome.DELIVERED, status=status)
         return ForwardResult(ForwardOutcome.REJECTED, status=status)

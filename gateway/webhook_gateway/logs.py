@@ -18,7 +18,7 @@ MAX_VALUE_LENGTH = 128
 
 @dataclass(frozen=True)
 class RequestRecord:
-    """The facts of one handled request. It holds no body, signature or secret."""
+    """Facts of one handled request, without body, signature or secret."""
 
     route: str
     outcome: str
@@ -27,6 +27,7 @@ class RequestRecord:
     duration_ms: float
     event_id: str | None = None
     detail: str | None = None
+    error: str | None = None
 
 
 def format_record(record: RequestRecord) -> str:
@@ -38,6 +39,7 @@ def format_record(record: RequestRecord) -> str:
         ("event_id", record.event_id),
         ("duration_ms", f"{record.duration_ms:.1f}"),
         ("detail", record.detail),
+        ("error", record.error),
     ]
     return " ".join(f"{name}={_quote(value)}" for name, value in fields if value is not None)
 
@@ -81,13 +83,13 @@ class RepeatLimiter:
 
 
 class RequestLogger:
-    """Write one INFO line per request, or WARNING for server-side failures."""
+    """Write one INFO line per request, or WARNING for a 5xx or a caught error."""
 
     def __init__(self, limiter: RepeatLimiter | None = None) -> None:
         self.limiter = limiter or RepeatLimiter()
 
     def log(self, record: RequestRecord) -> None:
-        level = logging.WARNING if record.status >= 500 else logging.INFO
+        level = logging.WARNING if record.status >= 500 or record.error else logging.INFO
         if not logger.isEnabledFor(level):
             return
         line = format_record(record)

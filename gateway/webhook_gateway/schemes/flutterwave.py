@@ -23,7 +23,7 @@ class FlutterwaveV4:
     ``wbk_W5p6ktwU0jQ8RO4By860``). Its ``timestamp`` is Unix time in milliseconds: the
     documented sample payload has ``"timestamp": 1735116884019``.
 
-    NOTE: an earlier copy of that page said the header carries the secret hash itself. The
+    NOTE: an earlier copy of that page stated that the header carries the secret hash itself. The
     HMAC form implemented here is the one current integrations verify against. If Flutterwave
     keeps the body's timestamp unchanged on its retries (3, at 30-minute intervals),
     max_age_seconds must cover 90 minutes or the retries are rejected as stale.
@@ -54,7 +54,7 @@ class FlutterwaveV3:
     """Flutterwave v3 webhooks (https://developer.flutterwave.com/v3.0/docs/webhooks).
 
     The ``verif-hash`` header carries the dashboard's secret hash itself, not a signature of
-    the body, so anyone who sees one request can forge others. There is no timestamp, so the
+    the body, so anyone who captures one request can forge others. There is no timestamp, so the
     dedup record is the only replay protection. The event id is the body's ``data.id``.
     """
 
