@@ -460,3 +460,28 @@ def test_freshness_limits_on_both_sides(redis_server):
     assert sorted(forwarded_ids(standin.received)) == ["evt_fresh", "evt_near_future"]
     assert metrics.value("stripe", "stale") == 1
     assert metrics.value("stripe", "future") == 1
+
+
+def test_client_disconnect_logged_once(redis_server, caplog):
+    """A body cut short is counted and logged as one line, without a traceback."""
+    caplog.set_level(logging.INFO)
+
+    async def scenario():
+        async with running_standin() as standin, running_gateway(redis_server, standin) as server:
+            reader, writer = await asyncio.open_connection(support.LOOPBACK, server.port)
+            writer.write(
+                b"POST /hooks/stripe HTTP/1.1\r\nHost: gateway\r\nContent-Length: 100\r\n\r\n{"
+            )
+            await writer.drain()
+            await asyncio.sleep(0.1)
+            writer.close()
+            await asyncio.sleep(0.3)
+            return standin, server.metrics
+
+    standin, metrics = asyncio.run(scenario())
+    assert metrics.value("stripe", "incomplete_body") == 1
+    assert standin.received == []
+    assert not [record for record in caplog.records if record.levelno >= logging.ERROR]
+    lines = [r.getMessage() for r in caplog.records if "outcome=incomplete_body" in r.getMessage()]
+    assert len(lines) == 1
+    assert 'detail="ConnectionResetError: Connection lost"' in lines[0]

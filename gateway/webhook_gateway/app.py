@@ -8,6 +8,7 @@ check                 status  outcome label (log line and metric)
 path is a route       404     not_found
 method is POST        405     method_not_allowed (with ``Allow: POST``)
 body within limit     413     too_large
+body complete         400     incomplete_body (client disconnected or broken encoding)
 signature valid       401     bad_signature (missing or wrong)
 id and time present   400     malformed (signed, but no usable event id/timestamp)
 not too old           401     stale
@@ -18,6 +19,7 @@ dedup record          503     dedup_unavailable (Redis unreachable: nothing forw
 forward to n8n        2xx     forwarded (n8n's status passed through)
                       502     n8n_rejected (n8n responded non-2xx)
                       503     n8n_unavailable (connection failed or timed out)
+(unexpected error)    500     internal_error (logged with its traceback)
 ====================  ======  ====================================================
 
 Stale and future requests get 401 like bad signatures, so the response does not tell a
@@ -32,6 +34,7 @@ from dataclasses import dataclass
 from http import HTTPStatus
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from redis.exceptions import RedisError
 
 from .client_address import client_address
@@ -110,7 +113,11 @@ class Gateway:
         started = time.perf_counter()
         client = self._client_address(request)
         handler = self.handlers.get(request.path)
-        result = await self._process(request, handler, client)
+        try:
+            result = await self._process(request, handler, client)
+        except Exception as error:
+            logger.exception("unexpected error while handling %s", request.path[:100])
+            result = Result("internal_error", 500, error=describe(error))
 
         route_name = handler.route.name if handler else NO_ROUTE
         self.metrics.count(route_name, result.outcome)
@@ -153,7 +160,10 @@ class Gateway:
             return Result("not_found", 404)
         if request.method != "POST":
             return Result("method_not_allowed", 405)
-        body = await _read_limited(request, self.settings.max_body_bytes)
+        try:
+            body = await _read_limited(request, self.settings.max_body_bytes)
+        except IncompleteBody as error:
+            return Result("incomplete_body", 400, detail=str(error))
         if body is None:
             return Result("too_large", 413)
 
@@ -241,17 +251,28 @@ def describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {message}" if message else type(error).__name__
 
 
+class IncompleteBody(Exception):
+    """The client closed the connection or broke the transfer encoding before the body ended."""
+
+
 async def _read_limited(request: web.Request, limit: int) -> bytes | None:
-    """Return the body, or None as soon as it is known to exceed ``limit`` bytes."""
+    """Return the body, or None as soon as it is known to exceed ``limit`` bytes.
+
+    Raises IncompleteBody instead of the connection error, which aiohttp would otherwise log
+    with a traceback for every client that disconnects early.
+    """
     if request.content_length is not None and request.content_length > limit:
         return None
     chunks = []
     size = 0
-    async for chunk in request.content.iter_chunked(READ_CHUNK_BYTES):
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
+    try:
+        async for chunk in request.content.iter_chunked(READ_CHUNK_BYTES):
+            size += len(chunk)
+            if size > limit:
+                return None
+            chunks.append(chunk)
+    except (ConnectionError, HttpProcessingError) as error:
+        raise IncompleteBody(describe(error)) from error
     return b"".join(chunks)
 
 

@@ -292,7 +292,8 @@ class Settings:
     redis_port: int
     redis_password: Secret = field(repr=False)
     redis_db: int = DEFAULT_REDIS_DB
-    listen_host: str = "0.0.0.0"  # noqa: S104 - the container's port is reachable only from Caddy
+    # All interfaces of the container, because the orchestrator decides which networks reach it.
+    listen_host: str = "0.0.0.0"  # noqa: S104
     port: int = 8080
     metrics_port: int = 9102
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
@@ -381,7 +382,7 @@ def _read_service_settings(env: _EnvReader, dedup_ttl: int) -> dict[str, Any]:
         "redis_port": env.integer("GATEWAY_REDIS_PORT", 6379, 1, 65535),
         "redis_password": Secret(env.text("GATEWAY_REDIS_PASSWORD").encode()),
         "redis_db": env.integer("GATEWAY_REDIS_DB", DEFAULT_REDIS_DB, 0, 15),
-        "listen_host": env.text("GATEWAY_LISTEN_HOST", "0.0.0.0"),  # noqa: S104 - see Settings
+        "listen_host": env.text("GATEWAY_LISTEN_HOST", "0.0.0.0"),  # noqa: S104 - as Settings
         "port": env.integer("GATEWAY_PORT", 8080, 1, 65535),
         "metrics_port": env.integer("GATEWAY_METRICS_PORT", 9102, 1, 65535),
         "max_body_bytes": env.integer(
