@@ -116,7 +116,7 @@ class Gateway:
         try:
             result = await self._process(request, handler, client)
         except Exception as error:
-            logger.exception("unexpected error while handling %s", request.path[:100])
+            logger.exception("request to %r failed with an unexpected error", request.path[:100])
             result = Result("internal_error", 500, error=describe(error))
 
         route_name = handler.route.name if handler else NO_ROUTE
