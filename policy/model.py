@@ -29,6 +29,9 @@ class PolicyConfig:
     require_delete_protection: bool = True
     require_backups: bool = True
     admin_cidrs: tuple[str, ...] | None = None
+    # Rule id -> the recorded reason this stack accepts the rule's violations. A waived
+    # violation is still reported, with its reason, but no longer blocks.
+    waivers: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -49,9 +52,16 @@ class Violation:
     rule_id: str
     urn: str
     message: str
+    # The stack's recorded reason for accepting this violation, or empty when not waived.
+    waiver: str = ""
+
+    @property
+    def waived(self) -> bool:
+        return bool(self.waiver)
 
     def __str__(self) -> str:
-        return f"[{self.rule_id}] {self.urn}: {self.message}"
+        text = f"[{self.rule_id}] {self.urn}: {self.message}"
+        return f"{text} (waived: {self.waiver})" if self.waiver else text
 
 
 @dataclass(frozen=True)
@@ -67,7 +77,11 @@ class Rule:
     def evaluate(self, resource: Resource, config: PolicyConfig) -> list[Violation]:
         if resource.type not in self.types:
             return []
-        return [Violation(self.id, resource.urn, text) for text in self.check(resource, config)]
+        waiver = config.waivers.get(self.id, "")
+        return [
+            Violation(self.id, resource.urn, text, waiver)
+            for text in self.check(resource, config)
+        ]
 
 
 @dataclass(frozen=True)
@@ -82,7 +96,10 @@ class StackRule:
     )
 
     def evaluate(self, resources: Sequence[Resource], config: PolicyConfig) -> list[Violation]:
-        return [Violation(self.id, urn, text) for urn, text in self.check(resources, config)]
+        waiver = config.waivers.get(self.id, "")
+        return [
+            Violation(self.id, urn, text, waiver) for urn, text in self.check(resources, config)
+        ]
 
 
 RESOURCE_RULES: list[Rule] = []
