@@ -6,7 +6,8 @@ PolicyConfig, so both enforcements see the same stack settings and waivers.
 
 A waiver lowers one rule to "advisory" and records why. CrossGuard applies the level and the
 pack prints the reason, but the pack never receives the level. So this check keeps the two
-together: a waiver without "advisory" and a lowered level without a waiver are both rejected.
+together: a waiver without "advisory" and a lowered level without a waiver are both rejected,
+and so is "disabled", which would hide the violations.
 """
 
 import json
@@ -72,6 +73,8 @@ def _check_entry(name: str, entry: Mapping[str, Any], rule_level: str) -> list[s
         problems.append(f"{name}: enforcementLevel {level!r} is not one of {list(LEVELS)}")
     elif waiver is not None and (not isinstance(waiver, str) or not waiver.strip()):
         problems.append(f"{name}: waiver must be a non-empty reason")
+    elif level == "disabled":
+        problems.append(f'{name}: "disabled" hides every violation; waive the rule with "advisory"')
     elif waiver and level != "advisory":
         problems.append(f'{name}: a waiver needs "enforcementLevel": "advisory", not {level!r}')
     elif not waiver and rule_level == MANDATORY and level != MANDATORY:
