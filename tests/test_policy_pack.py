@@ -11,17 +11,20 @@ import copy
 import json
 import re
 import runpy
+import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import grpc
 import pulumi_policy
 import pytest
 import yaml
 from conftest import ROOT, as_policy_resources, run_with
-from google.protobuf import json_format, struct_pb2
+from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime import rpc
-from pulumi.runtime.proto import analyzer_pb2
+from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 from pulumi.runtime.sync_await import _sync_await
 from pulumi_policy import EnforcementLevel
 from pulumi_policy import policy as policy_sdk
@@ -211,6 +214,34 @@ def unprotected_recording() -> offline.Recording:
 def test_entry_point_builds_named_pack(pack):
     assert pack.name == "hardened-n8n"
     assert pack.options.get("description")
+
+
+def test_pack_serves_over_grpc(prod_recording, tmp_path):
+    # The CLI's launcher runs `python -u -m pulumi.policy ENGINE PACK_DIR` and reads the port the
+    # pack prints; the pack listens on 127.0.0.1 only. The engine address is not used here.
+    command = [sys.executable, "-u", "-m", "pulumi.policy", "127.0.0.1:1", str(PACK_DIR)]
+    server = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.PIPE, text=True)  # noqa: S603
+    try:
+        port = int(server.stdout.readline())
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            analyzer = analyzer_pb2_grpc.AnalyzerStub(channel)
+            info = analyzer.GetAnalyzerInfo(empty_pb2.Empty(), timeout=30)
+            server_resource = prod_recording.of_type(SERVER)[0]
+            request = analyzer_pb2.AnalyzeRequest(
+                type=server_resource.type,
+                properties=wire_properties(server_resource),
+                urn=server_resource.urn,
+                name=server_resource.name,
+            )
+            response = analyzer.Analyze(request, timeout=30)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+    assert info.name == "hardened-n8n"
+    assert [p.name for p in info.policies] == RULE_IDS
+    # No Configure call reaches it, so the rules run with PolicyConfig's defaults, which prod meets.
+    assert list(response.diagnostics) == []
 
 
 def test_every_rule_is_a_policy(pack):
