@@ -196,7 +196,7 @@ def pytest_findings(recording: offline.Recording, config: PolicyConfig) -> set[t
     return {(v.rule_id, v.urn) for v in evaluate_all(as_policy_resources(recording), config)}
 
 
-def of_type(recording: offline.Recording, type_token: str) -> list[str]:
+def urns_of_type(recording: offline.Recording, type_token: str) -> list[str]:
     return [r.urn for r in recording.of_type(type_token)]
 
 
@@ -208,7 +208,7 @@ def unprotected_recording() -> offline.Recording:
     return recording
 
 
-# The pack as CrossGuard sees it
+# The pack as CrossGuard loads it
 
 
 def test_entry_point_builds_named_pack(pack):
@@ -248,7 +248,7 @@ def test_every_rule_is_a_policy(pack):
     assert [p.name for p in pack.policies] == RULE_IDS
 
 
-def test_policy_kinds_levels_and_severities_match_rules(pack):
+def test_policy_metadata_matches_rule(pack):
     info = new_analyzer(pack, {}).GetAnalyzerInfo(None, None)
     by_name = {p.name: p for p in info.policies}
     for rule in RESOURCE_RULES + STACK_RULES:
@@ -265,7 +265,7 @@ def test_policy_kinds_levels_and_severities_match_rules(pack):
         assert policy.description == rule.description
 
 
-def test_stack_settings_declared_by_their_policies(pack):
+def test_stack_settings_in_policy_schemas(pack):
     info = new_analyzer(pack, {}).GetAnalyzerInfo(None, None)
     schemas = {
         p.name: set(json_format.MessageToDict(p.configSchema.properties)) for p in info.policies
@@ -288,8 +288,8 @@ def test_pack_accepts_prod_stack(pack, prod_recording):
 
 def test_unprotected_stack_rejected_by_both(pack, unprotected_recording):
     config = stack_config.load_stack_config(PROD_POLICY_CONFIG)
-    expected = {("server-protection", urn) for urn in of_type(unprotected_recording, SERVER)}
-    expected |= {("server-protection", urn) for urn in of_type(unprotected_recording, VOLUME)}
+    expected = {("server-protection", urn) for urn in urns_of_type(unprotected_recording, SERVER)}
+    expected |= {("server-protection", urn) for urn in urns_of_type(unprotected_recording, VOLUME)}
 
     from_pytest = pytest_findings(unprotected_recording, config)
     report = analyze(new_analyzer(pack, prod_policy_config()), unprotected_recording.resources)
@@ -307,7 +307,7 @@ def test_weakened_container_default_rejected_by_both(pack, monkeypatch):
     recording = run_with()
     assert recording.error is None, f"the weakened stack failed to run: {recording.error}"
     config = stack_config.load_stack_config(PROD_POLICY_CONFIG)
-    expected = {("container-tmpfs-scratch", urn) for urn in of_type(recording, CONTAINER)}
+    expected = {("container-tmpfs-scratch", urn) for urn in urns_of_type(recording, CONTAINER)}
 
     from_pytest = pytest_findings(recording, config)
     report = analyze(new_analyzer(pack, prod_policy_config()), recording.resources)
@@ -345,7 +345,7 @@ def test_admin_cidrs_setting_reaches_rule(pack, prod_recording):
     report = analyze(new_analyzer(pack, config), prod_recording.resources)
 
     assert report.findings() == {
-        ("firewall-ssh-admin-only", urn) for urn in of_type(prod_recording, FIREWALL)
+        ("firewall-ssh-admin-only", urn) for urn in urns_of_type(prod_recording, FIREWALL)
     }
 
 
@@ -378,7 +378,7 @@ def test_unknown_input_undecided_in_stack_policy(pack, prod_recording):
     assert [d for d in report.diagnostics if d.level == MANDATORY] == []
 
 
-def test_adapter_lets_unknown_value_error_through(pack, prod_recording):
+def test_adapter_propagates_unknown_value_error(pack, prod_recording):
     server = prod_recording.of_type(SERVER)[0]
     inputs = copy.deepcopy(server.inputs)
     inputs["firewallIds"] = rpc.UNKNOWN
@@ -401,7 +401,7 @@ def test_waiver_makes_rule_advisory_with_reason(pack):
     assert recording.error is None, f"the stack without backups failed to run: {recording.error}"
     config = prod_policy_config()
     config["server-backups"] = {"enforcementLevel": "advisory", "waiver": BACKUPS_WAIVER}
-    server_urn = of_type(recording, SERVER)[0]
+    server_urn = urns_of_type(recording, SERVER)[0]
 
     report = analyze(new_analyzer(pack, config), recording.resources)
     violations = evaluate_all(as_policy_resources(recording), stack_config.to_policy_config(config))
