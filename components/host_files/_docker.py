@@ -1,0 +1,174 @@
+"""Docker daemon settings, its start order, the container slices and the data folders."""
+
+import json
+
+from ._spec import DataDir, HostFile, HostSpec, Slice
+from ._text import HEADER, comment, render_file
+
+DAEMON_JSON = "/etc/docker/daemon.json"
+DAEMON_NOTES = "/etc/docker/daemon.json.md"
+DOCKER_DROP_IN = "/etc/systemd/system/docker.service.d/10-hardened-n8n.conf"
+DATA_DIRS_UNIT = "/etc/systemd/system/n8n-data-dirs.service"
+UNIT_DIR = "/etc/systemd/system"
+
+# Each daemon.json key with the reason for it. JSON has no comments, so the reasons go to
+# daemon.json.md next to it. Ids are CIS Docker Benchmark v1.6.0 recommendations.
+DAEMON_SETTINGS: tuple[tuple[str, object, str], ...] = (
+    (
+        "icc",
+        False,
+        "Containers on the default bridge cannot talk to each other (CIS Docker 2.2). The "
+        "services talk over their own user-defined networks, which this does not affect.",
+    ),
+    (
+        "no-new-privileges",
+        True,
+        "No process in a container can gain privileges through setuid or file capabilities "
+        "(CIS Docker 2.14).",
+    ),
+    (
+        "live-restore",
+        True,
+        "Containers keep running while dockerd restarts, for example during a docker.io "
+        "upgrade or after a daemon.json change (CIS Docker 2.15).",
+    ),
+    (
+        "userland-proxy",
+        False,
+        "Published ports are DNAT rules, not docker-proxy processes, so the DOCKER-USER chain "
+        "sees and filters them (CIS Docker 2.16). Side effect: published ports answer on IPv4 "
+        "only, because Docker 26 adds IPv6 NAT rules only with the experimental ip6tables "
+        "option.",
+    ),
+    (
+        "log-level",
+        "info",
+        "Daemon logs at info level, enough to audit without debug noise (CIS Docker 2.3).",
+    ),
+    (
+        "log-driver",
+        "json-file",
+        "Container logs stay on the host, readable with `docker logs`. CIS Docker 2.13 asks for "
+        "remote logging, which this project does not configure.",
+    ),
+    (
+        "log-opts",
+        {"max-size": "10m", "max-file": "5"},
+        "Each container keeps at most 5 log files of 10 MB, so logs cannot fill the disk.",
+    ),
+    (
+        "exec-opts",
+        ["native.cgroupdriver=systemd"],
+        "systemd manages the container cgroups, so a container started with cgroup_parent set "
+        "to a slice name runs inside that slice and its TasksMax (CIS Docker 2.10, 5.28).",
+    ),
+)
+
+# Kept out of daemon.json on purpose, with the reason, so the notes say why as well.
+DAEMON_OMISSIONS: tuple[tuple[str, str], ...] = (
+    (
+        "userns-remap",
+        "Not set (CIS Docker 2.9 is not met). The containers already run as fixed non-root "
+        "uids that own their folders on the data volume; remapping would shift those owners on "
+        "disk to a subordinate uid range.",
+    ),
+)
+
+
+def render_docker_files(spec: HostSpec) -> tuple[HostFile, ...]:
+    # A oneshot service needs at least one ExecStart, so no data folders means no unit.
+    data_dirs_unit = (_render_data_dirs_unit(spec),) if spec.data_dirs else ()
+    return (
+        _render_daemon_json(),
+        _render_daemon_notes(),
+        _render_docker_drop_in(spec),
+        *data_dirs_unit,
+        *(render_slice(slice_) for slice_ in spec.slices),
+    )
+
+
+def slice_path(slice_: Slice) -> str:
+    return f"{UNIT_DIR}/{slice_.name}"
+
+
+def render_slice(slice_: Slice) -> HostFile:
+    intro = (
+        f"Slice for the containers started with cgroup_parent={slice_.name}. pulumi-docker has\n"
+        "no pids_limit, so this slice's TasksMax is their process limit (CIS Docker 5.28)."
+    )
+    body = (
+        "[Unit]\n"
+        f"Description=hardened-n8n containers in {slice_.name}\n"
+        "\n[Slice]\n"
+        + comment("Most processes and threads all containers in this slice may run together.")
+        + f"TasksMax={slice_.tasks_max}\n"
+    )
+    return HostFile(slice_path(slice_), render_file(intro, body))
+
+
+def _render_daemon_json() -> HostFile:
+    # daemon.json cannot hold the generated-by header: dockerd rejects unknown keys. The header
+    # and the reasons are in daemon.json.md. CIS Docker 3.17/3.18: root-owned, mode 0644.
+    settings = {key: value for key, value, _ in DAEMON_SETTINGS}
+    return HostFile(DAEMON_JSON, json.dumps(settings, indent=2) + "\n", "0644")
+
+
+def _render_daemon_notes() -> HostFile:
+    lines = [
+        f"<!-- {HEADER} -->",
+        "# /etc/docker/daemon.json",
+        "",
+        "JSON cannot hold comments, so the reason for each key is here. CIS ids refer to the",
+        "CIS Docker Benchmark v1.6.0. n8n-host-apply checks the file with",
+        "`dockerd --validate --config-file` before installing it.",
+        "",
+    ]
+    lines += [f"- `{key}`: `{json.dumps(value)}`. {why}" for key, value, why in DAEMON_SETTINGS]
+    lines += [f"- `{key}`: {why}" for key, why in DAEMON_OMISSIONS]
+    return HostFile(DAEMON_NOTES, "\n".join(lines) + "\n")
+
+
+def _render_docker_drop_in(spec: HostSpec) -> HostFile:
+    intro = "Start order of docker.service on the hardened-n8n host."
+    body = (
+        "[Unit]\n"
+        + comment(
+            "The data volume is attached just after the server is created and may appear after\n"
+            "boot has started. Docker must not start before it is mounted, or containers would\n"
+            "write their data to the root disk under the mount point. The mount waits for the\n"
+            "device (x-systemd.device-timeout in /etc/fstab); if it never comes, Docker fails\n"
+            "to start instead."
+        )
+        + f"RequiresMountsFor={spec.data_mount}\n"
+    )
+    return HostFile(DOCKER_DROP_IN, render_file(intro, body))
+
+
+def _render_data_dirs_unit(spec: HostSpec) -> HostFile:
+    intro = (
+        "Creates the data folders on the data volume with the owner and mode of the container\n"
+        "that writes each of them, after the volume is mounted and before Docker starts.\n"
+        "install -d also resets owner and mode of a folder that exists already."
+    )
+    body = (
+        "[Unit]\n"
+        "Description=Create the n8n data folders on the data volume\n"
+        + comment("The folders live on the volume, so wait for its mount.")
+        + f"RequiresMountsFor={spec.data_mount}\n"
+        + comment("Containers find their folders with the right owner at their first start.")
+        + "Before=docker.service\n"
+        + "\n[Service]\n"
+        + "Type=oneshot\n"
+        + "RemainAfterExit=yes\n"
+        + "".join(_install_line(data_dir) for data_dir in spec.data_dirs)
+        + "\n[Install]\n"
+        + "WantedBy=docker.service\n"
+    )
+    return HostFile(DATA_DIRS_UNIT, render_file(intro, body))
+
+
+def _install_line(data_dir: DataDir) -> str:
+    return (
+        f"ExecStart=/usr/bin/install -d -o {data_dir.uid} -g {data_dir.gid} "
+        f"-m {data_dir.mode} {data_dir.path}\n"
+    )
