@@ -70,7 +70,8 @@ def check_server_type(value: str) -> str | None:
             f"{value!r} is no longer sold by Hetzner; "
             f"use {RETIRED_SERVER_TYPES[value]!r}, the same size in the current family"
         )
-    return f"{value!r} is not a Hetzner server type on sale; use one of {_listing(CURRENT_SERVER_TYPES)}"
+    on_sale = _listing(CURRENT_SERVER_TYPES)
+    return f"{value!r} is not a Hetzner server type on sale; use one of {on_sale}"
 
 
 def check_location(value: str) -> str | None:
@@ -100,7 +101,10 @@ def check_ssh_public_key(line: str) -> str | None:
         return "is not an OpenSSH public key line ('TYPE BASE64 [COMMENT]')"
     key_type, blob_text = fields[0], fields[1]
     if key_type not in SSH_KEY_TYPES:
-        return f"key type {key_type!r} is not accepted; use ssh-ed25519 (or ECDSA, or RSA >= 3072 bits)"
+        return (
+            f"key type {key_type!r} is not accepted; "
+            "use ssh-ed25519 (or ECDSA, or RSA of 3072 bits or more)"
+        )
     try:
         blob = base64.b64decode(blob_text, validate=True)
         parts = _ssh_blob_fields(blob)
@@ -171,7 +175,9 @@ def check_email(value: str) -> str | None:
 def check_version(value: str) -> str | None:
     if _VERSION.match(value):
         return None
-    return f"{value!r} is not an exact n8n release such as 2.41.3 (tags like 'latest' are not pinned)"
+    return (
+        f"{value!r} is not an exact n8n release such as 2.41.3 (tags like 'latest' are not pinned)"
+    )
 
 
 def check_clock_time(value: str) -> str | None:

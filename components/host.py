@@ -48,7 +48,9 @@ class Host(pulumi.ComponentResource):
         )
 
         self.volume = self._create_volume()
-        files = self.volume.id.apply(lambda volume_id: self._files(volume_id, plans, container_files))
+        files = self.volume.id.apply(
+            lambda volume_id: self._files(volume_id, plans, container_files)
+        )
         self.server = self._create_server(firewall_id, files)
         self.attachment = hcloud.VolumeAttachment(
             f"{name}-data",
@@ -139,7 +141,9 @@ class Host(pulumi.ComponentResource):
         )
 
     def _create_converge(self, files) -> command.remote.Command:
-        bundle = files.apply(lambda spec_and_files: host_files.render_apply_bundle(spec_and_files[1]))
+        bundle = files.apply(
+            lambda spec_and_files: host_files.render_apply_bundle(spec_and_files[1])
+        )
         return command.remote.Command(
             f"{self._name}-host-files",
             connection=self.connection,

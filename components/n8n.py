@@ -60,7 +60,9 @@ class N8n(pulumi.ComponentResource):
         for plan in plans:
             if plan.role == "n8n-worker":
                 worker = self._n8n(plan, stores + [main])
-                self._runner(by_name[plan.name.replace("n8n-worker", "n8n-runner-worker")], plan.name, worker)
+                self._runner(
+                    by_name[plan.name.replace("n8n-worker", "n8n-runner-worker")], plan.name, worker
+                )
 
         self.register_outputs({"containers": sorted(self.containers)})
 

@@ -77,7 +77,9 @@ INTERNAL_NETWORKS = (BACKEND, RUNNERS)
 NETWORKS = (BACKEND, RUNNERS, EGRESS, EDGE)
 
 
-def plan_services(n8n_version: str, worker_count: int, with_gateway: bool) -> tuple[ServicePlan, ...]:
+def plan_services(
+    n8n_version: str, worker_count: int, with_gateway: bool
+) -> tuple[ServicePlan, ...]:
     """List every container, in the order they depend on each other."""
     plans = [
         ServicePlan(

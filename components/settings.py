@@ -10,8 +10,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
+
 from components import checks, nodes, webhooks
 from components.stack_config import is_secret, parse_json, raw_value, secret_value
+
 MAX_WORKERS = 8
 SECRET_OVERRIDE_KEYS = ("n8nEncryptionKey", "postgresPassword", "redisPassword", "runnersAuthToken")
 
@@ -217,17 +219,17 @@ def _read_ssh_keys(reader: _Reader) -> tuple[str, ...]:
         reader.report(
             "adminSshKeys",
             "is empty: without a key nobody can log in, since passwords are off",
-            "pulumi config set --path 'adminSshKeys[0]' \"$(cat ~/.ssh/id_ed25519.pub)\"",
+            _ssh_key_fix(0),
         )
     for index, line in enumerate(keys):
         message = checks.check_ssh_public_key(line)
         if message:
-            reader.report(
-                f"adminSshKeys[{index}]",
-                message,
-                f"pulumi config set --path 'adminSshKeys[{index}]' \"$(cat ~/.ssh/id_ed25519.pub)\"",
-            )
+            reader.report(f"adminSshKeys[{index}]", message, _ssh_key_fix(index))
     return tuple(dict.fromkeys(keys))
+
+
+def _ssh_key_fix(index: int) -> str:
+    return f"pulumi config set --path 'adminSshKeys[{index}]' \"$(cat ~/.ssh/id_ed25519.pub)\""
 
 
 def _read_admin_cidrs(reader: _Reader) -> tuple[str, ...]:
@@ -268,7 +270,9 @@ def _resolve_nodes(reader: _Reader, version: str, names: list[str]) -> tuple[tup
     try:
         catalogue = nodes.load_catalogue(version)
     except nodes.CatalogueError as error:
-        reader.report("n8nVersion", str(error), "python tools/generate_node_catalogue.py " + version)
+        reader.report(
+            "n8nVersion", str(error), "python tools/generate_node_catalogue.py " + version
+        )
         return (), "[]"
     types, errors = nodes.resolve_blocked_nodes(names, catalogue)
     for message in errors:
@@ -282,7 +286,7 @@ def _read_secret_overrides(reader: _Reader) -> dict[str, pulumi.Output[str]]:
         value = secret_value(key)
         if value is None:
             continue
-        fix = f"pulumi config set --secret {key} \"$(openssl rand -hex 32)\""
+        fix = f'pulumi config set --secret {key} "$(openssl rand -hex 32)"'
         if not is_secret(key):
             reader.report(key, "is stored in plaintext in the stack file", fix)
             continue

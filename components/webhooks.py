@@ -154,5 +154,7 @@ def route_secret_problems(secrets: Any, routes: tuple[Route, ...]) -> list[tuple
         elif not isinstance(values, list) or not 1 <= len(values) <= MAX_SECRETS_PER_ROUTE:
             problems.append((key, "must be a list of one secret, or two while rotating"))
         elif any(not isinstance(v, str) or len(v) < MIN_SECRET_LENGTH for v in values):
-            problems.append((key, f"each secret must be text of at least {MIN_SECRET_LENGTH} characters"))
+            problems.append(
+                (key, f"each secret must be text of at least {MIN_SECRET_LENGTH} characters")
+            )
     return problems

@@ -10,8 +10,12 @@ MIN_IPV4_PREFIX = 8
 MIN_IPV6_PREFIX = 16
 
 
-@rule("firewall-ssh-admin-only", (FIREWALL,), "SSH is open only to the admin networks",
-      "dev-sec ssh: a key-only SSH server still should not face the whole internet")
+@rule(
+    "firewall-ssh-admin-only",
+    (FIREWALL,),
+    "SSH is open only to the admin networks",
+    "dev-sec ssh: a key-only SSH server still should not face the whole internet",
+)
 def ssh_admin_only(resource: Resource, config: PolicyConfig):
     ssh_rules = [r for r in _inbound(resource) if _covers_ssh(r)]
     if not ssh_rules:
@@ -25,8 +29,12 @@ def ssh_admin_only(resource: Resource, config: PolicyConfig):
             yield f"allows SSH from {sorted(sources)}, not the configured adminCidrs"
 
 
-@rule("firewall-web-only", (FIREWALL,), "Nothing inbound besides SSH and 80/tcp, 443/tcp, 443/udp",
-      "Every other port is reached through the proxy or not at all")
+@rule(
+    "firewall-web-only",
+    (FIREWALL,),
+    "Nothing inbound besides SSH and 80/tcp, 443/tcp, 443/udp",
+    "Every other port is reached through the proxy or not at all",
+)
 def web_only(resource: Resource, _config):
     for each in _inbound(resource):
         protocol = str(each.get("protocol"))
@@ -60,15 +68,23 @@ def _too_broad(source: str) -> bool:
     return source in OPEN_NETWORKS or network.prefixlen < minimum
 
 
-@rule("server-firewall-attached", (SERVER,), "The server is created with the edge firewall attached",
-      "Attached later, the firewall leaves the first boot unprotected")
+@rule(
+    "server-firewall-attached",
+    (SERVER,),
+    "The server is created with the edge firewall attached",
+    "Attached later, the firewall leaves the first boot unprotected",
+)
 def firewall_attached(resource: Resource, _config):
     if not items(resource.inputs.get("firewallIds")):
         yield "firewallIds is empty; attach the edge firewall at creation"
 
 
-@rule("server-protection", (SERVER, VOLUME), "Delete (and rebuild) protection where the stack asks",
-      "A mistyped destroy must not erase production")
+@rule(
+    "server-protection",
+    (SERVER, VOLUME),
+    "Delete (and rebuild) protection where the stack asks",
+    "A mistyped destroy must not erase production",
+)
 def protection(resource: Resource, config: PolicyConfig):
     if not config.require_delete_protection:
         return
@@ -78,8 +94,13 @@ def protection(resource: Resource, config: PolicyConfig):
         yield "rebuildProtection is not true"
 
 
-@rule("server-backups", (SERVER,), "Hetzner backups are on where the stack asks",
-      "The volume holds the data, but the system disk holds the host setup", severity="medium")
+@rule(
+    "server-backups",
+    (SERVER,),
+    "Hetzner backups are on where the stack asks",
+    "The volume holds the data, but the system disk holds the host setup",
+    severity="medium",
+)
 def backups(resource: Resource, config: PolicyConfig):
     if config.require_backups and resource.inputs.get("backups") is not True:
         yield "backups is not true"

@@ -79,8 +79,7 @@ class Rule:
             return []
         waiver = config.waivers.get(self.id, "")
         return [
-            Violation(self.id, resource.urn, text, waiver)
-            for text in self.check(resource, config)
+            Violation(self.id, resource.urn, text, waiver) for text in self.check(resource, config)
         ]
 
 
@@ -106,19 +105,28 @@ RESOURCE_RULES: list[Rule] = []
 STACK_RULES: list[StackRule] = []
 
 
-def rule(rule_id: str, types: tuple[str, ...], description: str, why: str, severity: str = "high",
-         enforcement: str = MANDATORY):
+def rule(
+    rule_id: str,
+    types: tuple[str, ...],
+    description: str,
+    why: str,
+    severity: str = "high",
+    enforcement: str = MANDATORY,
+):
     """Register a per-resource rule; the decorated function yields one message per violation."""
 
     def register(function):
-        RESOURCE_RULES.append(Rule(rule_id, description, why, severity, enforcement, types, function))
+        RESOURCE_RULES.append(
+            Rule(rule_id, description, why, severity, enforcement, types, function)
+        )
         return function
 
     return register
 
 
-def stack_rule(rule_id: str, description: str, why: str, severity: str = "high",
-               enforcement: str = MANDATORY):
+def stack_rule(
+    rule_id: str, description: str, why: str, severity: str = "high", enforcement: str = MANDATORY
+):
     """Register a rule over every resource at once; it yields (urn, message) pairs."""
 
     def register(function):

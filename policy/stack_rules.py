@@ -6,7 +6,6 @@ from policy.model import (
     CONTAINER,
     REMOTE_COMMAND,
     SERVER,
-    PolicyConfig,
     Resource,
     env_map,
     items,
@@ -40,8 +39,12 @@ def _is_n8n(resource: Resource) -> bool:
     return resource.type == CONTAINER and _image(resource).startswith(N8N_IMAGE)
 
 
-@rule("n8n-nodes-exclude", (CONTAINER,), "NODES_EXCLUDE is a JSON array of known node types with n8n's defaults",
-      "n8n ignores unknown names and a value that is not a JSON array, silently excluding nothing")
+@rule(
+    "n8n-nodes-exclude",
+    (CONTAINER,),
+    "NODES_EXCLUDE is a JSON array of known node types with n8n's defaults",
+    "n8n ignores unknown names and a value that is not a JSON array, silently excluding nothing",
+)
 def nodes_exclude(resource: Resource, _config):
     if not _is_n8n(resource):
         return
@@ -58,8 +61,12 @@ def nodes_exclude(resource: Resource, _config):
     yield from nodes.check_nodes_exclude(value, catalogue)
 
 
-@rule("n8n-hardened-settings", (CONTAINER,), "n8n runs in queue mode with external runners and hardened settings",
-      "Without these, workflow code can read the environment and run inside n8n")
+@rule(
+    "n8n-hardened-settings",
+    (CONTAINER,),
+    "n8n runs in queue mode with external runners and hardened settings",
+    "Without these, workflow code can read the environment and run inside n8n",
+)
 def n8n_settings(resource: Resource, _config):
     if not _is_n8n(resource):
         return
@@ -71,9 +78,12 @@ def n8n_settings(resource: Resource, _config):
         yield "N8N_RUNNERS_AUTH_TOKEN is empty"
 
 
-@rule("secrets-not-in-plain-fields", (CONTAINER, REMOTE_COMMAND, SERVER),
-      "Secrets travel only in fields the program marks secret",
-      "A secret in a label, command or host file lands in plaintext in state and previews")
+@rule(
+    "secrets-not-in-plain-fields",
+    (CONTAINER, REMOTE_COMMAND, SERVER),
+    "Secrets travel only in fields the program marks secret",
+    "A secret in a label, command or host file lands in plaintext in state and previews",
+)
 def secrets_in_place(resource: Resource, _config):
     marked = resource.secret_paths
     if resource.type == CONTAINER:
@@ -90,13 +100,16 @@ def secrets_in_place(resource: Resource, _config):
         for key in ("create", "update", "delete", "stdin"):
             if PRIVATE_KEY_MARK in str(resource.inputs.get(key) or ""):
                 yield f"{key} carries a private key"
-    if resource.type == SERVER and marked is not None and resource.inputs.get("userData"):
-        if "userData" not in marked:
-            yield "userData carries the SSH host key but is not marked secret"
+    user_data = resource.type == SERVER and resource.inputs.get("userData")
+    if user_data and marked is not None and "userData" not in marked:
+        yield "userData carries the SSH host key but is not marked secret"
 
 
-@stack_rule("stack-one-publisher", "Exactly one container publishes ports",
-            "The proxy is the only way in; a second publisher bypasses it and UFW")
+@stack_rule(
+    "stack-one-publisher",
+    "Exactly one container publishes ports",
+    "The proxy is the only way in; a second publisher bypasses it and UFW",
+)
 def one_publisher(resources, _config):
     containers = [r for r in resources if r.type == CONTAINER]
     publishers = [r for r in containers if items(r.inputs.get("ports"))]
@@ -105,8 +118,11 @@ def one_publisher(resources, _config):
         yield "", f"{len(publishers)} containers publish ports ({names}); exactly the proxy must"
 
 
-@stack_rule("stack-runner-per-n8n", "Every n8n process has its own task runner",
-            "Without an external runner, Code nodes fail or fall back to running inside n8n")
+@stack_rule(
+    "stack-runner-per-n8n",
+    "Every n8n process has its own task runner",
+    "Without an external runner, Code nodes fail or fall back to running inside n8n",
+)
 def runner_per_n8n(resources, _config):
     brokers = set()
     for resource in resources:
@@ -118,10 +134,15 @@ def runner_per_n8n(resources, _config):
             yield resource.urn, "has no task runner pointing at its broker"
 
 
-@stack_rule("stack-ready-gate", "Every container waits for the host's ready gate",
-            "A container started before cloud-init finishes runs on an unhardened host")
+@stack_rule(
+    "stack-ready-gate",
+    "Every container waits for the host's ready gate",
+    "A container started before cloud-init finishes runs on an unhardened host",
+)
 def ready_gate(resources, _config):
-    gates = {r.urn for r in resources if r.type == REMOTE_COMMAND and r.name.endswith(READY_GATE_SUFFIX)}
+    gates = {
+        r.urn for r in resources if r.type == REMOTE_COMMAND and r.name.endswith(READY_GATE_SUFFIX)
+    }
     for resource in resources:
         if resource.type == CONTAINER and not gates.intersection(resource.dependencies):
             yield resource.urn, "does not depend on the host's ready gate"

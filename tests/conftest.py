@@ -25,7 +25,9 @@ def prod_config() -> tuple[dict[str, str], list[str]]:
     return config, secret_keys
 
 
-def run_with(changes: dict[str, object] | None = None, drop: tuple[str, ...] = ()) -> offline.Recording:
+def run_with(
+    changes: dict[str, object] | None = None, drop: tuple[str, ...] = ()
+) -> offline.Recording:
     """Run the program on the prod config with some keys changed (values as Python objects)."""
     config, secret_keys = prod_config()
     for key, value in (changes or {}).items():

@@ -94,7 +94,12 @@ BREAKS = [
     ("container-tmpfs-scratch", CONTAINER, "redis", _set("tmpfs", {"/tmp": "rw,noexec,nosuid"})),
     ("container-tmpfs-scratch", CONTAINER, "redis", _set("tmpfs./tmp", "rw,nosuid")),
     ("container-capabilities-dropped", CONTAINER, "caddy", _set("capabilities.drops", [])),
-    ("container-capabilities-dropped", CONTAINER, "caddy", _set("capabilities.adds", ["SYS_ADMIN"])),
+    (
+        "container-capabilities-dropped",
+        CONTAINER,
+        "caddy",
+        _set("capabilities.adds", ["SYS_ADMIN"]),
+    ),
     ("container-no-new-privileges", CONTAINER, "n8n-main", _set("securityOpts", [])),
     ("container-isolated", CONTAINER, "n8n-main", _set("privileged", True)),
     ("container-isolated", CONTAINER, "n8n-main", _set("networkMode", "host")),
@@ -104,7 +109,10 @@ BREAKS = [
         "container-no-docker-socket",
         CONTAINER,
         "n8n-main",
-        _set("volumes", [{"hostPath": "/var/run/docker.sock", "containerPath": "/var/run/docker.sock"}]),
+        _set(
+            "volumes",
+            [{"hostPath": "/var/run/docker.sock", "containerPath": "/var/run/docker.sock"}],
+        ),
     ),
     (
         "container-mounts-confined",
@@ -118,7 +126,12 @@ BREAKS = [
     ("container-health-check", CONTAINER, "n8n-runner-main", _set("healthcheck", _DELETE)),
     ("container-restart-policy", CONTAINER, "n8n-main", _set("restart", "no")),
     ("container-log-rotation", CONTAINER, "n8n-main", _set("logOpts", {})),
-    ("image-pinned", CONTAINER, "postgres", _set("labels", [{"label": "hardened-n8n.image", "value": "postgres:latest"}])),
+    (
+        "image-pinned",
+        CONTAINER,
+        "postgres",
+        _set("labels", [{"label": "hardened-n8n.image", "value": "postgres:latest"}]),
+    ),
     ("image-pinned", "docker:index/remoteImage:RemoteImage", None, _set("name", "caddy")),
     (
         "container-ports-proxy-only",
@@ -136,14 +149,34 @@ BREAKS = [
     ("server-protection", SERVER, None, _set("rebuildProtection", False)),
     ("server-protection", VOLUME, None, _set("deleteProtection", False)),
     ("server-backups", SERVER, None, _set("backups", False)),
-    ("n8n-nodes-exclude", CONTAINER, "n8n-main", _env("NODES_EXCLUDE", "ExecuteCommand,HTTPRequest")),
-    ("n8n-nodes-exclude", CONTAINER, "n8n-worker-2", _env("NODES_EXCLUDE", '["n8n-nodes-base.httpRequest"]')),
+    (
+        "n8n-nodes-exclude",
+        CONTAINER,
+        "n8n-main",
+        _env("NODES_EXCLUDE", "ExecuteCommand,HTTPRequest"),
+    ),
+    (
+        "n8n-nodes-exclude",
+        CONTAINER,
+        "n8n-worker-2",
+        _env("NODES_EXCLUDE", '["n8n-nodes-base.httpRequest"]'),
+    ),
     ("n8n-nodes-exclude", CONTAINER, "n8n-main", _env("NODES_EXCLUDE", None)),
     ("n8n-hardened-settings", CONTAINER, "n8n-main", _env("N8N_RUNNERS_MODE", "internal")),
-    ("n8n-hardened-settings", CONTAINER, "n8n-worker-1", _env("N8N_BLOCK_ENV_ACCESS_IN_NODE", "false")),
+    (
+        "n8n-hardened-settings",
+        CONTAINER,
+        "n8n-worker-1",
+        _env("N8N_BLOCK_ENV_ACCESS_IN_NODE", "false"),
+    ),
     ("n8n-hardened-settings", CONTAINER, "n8n-main", _env("EXECUTIONS_MODE", "regular")),
     ("secrets-not-in-plain-fields", CONTAINER, "postgres", lambda inputs: None),
-    ("secrets-not-in-plain-fields", REMOTE_COMMAND, None, _set("stdin", "-----BEGIN OPENSSH PRIVATE KEY-----")),
+    (
+        "secrets-not-in-plain-fields",
+        REMOTE_COMMAND,
+        None,
+        _set("stdin", "-----BEGIN OPENSSH PRIVATE KEY-----"),
+    ),
 ]
 
 
@@ -160,7 +193,9 @@ def _pick(resources: list[Resource], type_token: str, name: str | None) -> Resou
     BREAKS,
     ids=[f"{b[0]}-{i}" for i, b in enumerate(BREAKS)],
 )
-def test_rule_rejects_broken_resource(rule_id, type_token, name, change, prod_resources, prod_policy_config):
+def test_rule_rejects_broken_resource(
+    rule_id, type_token, name, change, prod_resources, prod_policy_config
+):
     rule = next(r for r in RESOURCE_RULES if r.id == rule_id)
     compliant = _pick(prod_resources, type_token, name)
     assert rule.evaluate(compliant, prod_policy_config) == []

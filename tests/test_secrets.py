@@ -60,7 +60,9 @@ def test_leak_check_finds_plain_secret(prod_recording):
                 type="docker:index/container:Container",
                 name="leaky",
                 parent="",
-                inputs={"labels": [{"label": "x", "value": sorted(prod_recording.secret_values)[0]}]},
+                inputs={
+                    "labels": [{"label": "x", "value": sorted(prod_recording.secret_values)[0]}]
+                },
                 secret_paths=set(),
             )
         ],
@@ -95,7 +97,9 @@ def test_secret_override_replaces_generated_value():
     assert recording.error is None
     names = [p.name for p in recording.of_type("random:index/randomPassword:RandomPassword")]
     assert not any(name.endswith("n8n-encryption-key") for name in names)
-    main = next(c for c in recording.of_type("docker:index/container:Container") if c.name == "n8n-main")
+    main = next(
+        c for c in recording.of_type("docker:index/container:Container") if c.name == "n8n-main"
+    )
     assert f"N8N_ENCRYPTION_KEY={override}" in main.inputs["envs"]
     assert main.is_secret("envs")
 

@@ -11,16 +11,14 @@ from tools import offline
 
 ED25519 = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGnJk0Yy0XF3cZ3w3nVqg0yB3H9hbN7w2jv4cP0wL8Qb a@b"
 # A 1024-bit RSA key: the blob is built by the test, so only its size matters.
-RSA_1024 = (
-    "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAAAgQDL"
-    + "A" * 168
-    + "Q== weak@example.com"
-)
+RSA_1024 = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAAAgQDL" + "A" * 168 + "Q== weak@example.com"
 
 
 def error_of(changes=None, drop=()) -> str:
     recording = run_with(changes, drop)
-    assert isinstance(recording.error, SettingsError), f"expected SettingsError, got {recording.error!r}"
+    assert isinstance(recording.error, SettingsError), (
+        f"expected SettingsError, got {recording.error!r}"
+    )
     assert recording.resources == [], "resources were declared before the settings were checked"
     return str(recording.error)
 
@@ -51,14 +49,21 @@ CASES = [
     ("workerCount", 0, "outside the allowed range 1 to 8", "pulumi config set workerCount"),
     ("workerCount", 40, "outside the allowed range 1 to 8", "pulumi config set workerCount"),
     ("blockedNodes", ["ExecuteComand"], "ExecuteCommand", "blockedNodes"),
-    ("rebuildProtection", False, "must equal deleteProtection", "pulumi config set rebuildProtection true"),
+    (
+        "rebuildProtection",
+        False,
+        "must equal deleteProtection",
+        "pulumi config set rebuildProtection true",
+    ),
     ("volumeSize", 5, "outside the allowed range 10 to 10240", "pulumi config set volumeSize"),
     ("rebootTime", "4am", "HH:MM", "pulumi config set rebootTime"),
     ("backups", "maybe", "not true or false", "pulumi config set backups true"),
 ]
 
 
-@pytest.mark.parametrize(("key", "value", "message", "fix"), CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
+@pytest.mark.parametrize(
+    ("key", "value", "message", "fix"), CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)]
+)
 def test_bad_setting_names_key_and_fix(key, value, message, fix):
     text = error_of({key: value})
 
@@ -68,7 +73,9 @@ def test_bad_setting_names_key_and_fix(key, value, message, fix):
 
 
 def test_every_problem_reported_at_once():
-    text = error_of({"serverType": "cx22", "adminCidrs": ["0.0.0.0/0"], "domain": "", "workerCount": 99})
+    text = error_of(
+        {"serverType": "cx22", "adminCidrs": ["0.0.0.0/0"], "domain": "", "workerCount": 99}
+    )
 
     assert "4 stack settings are invalid" in text
     for key in ("serverType", "adminCidrs[0]", "domain", "workerCount"):
@@ -107,7 +114,12 @@ def test_route_with_blocked_webhook_node_rejected():
 
 
 def test_route_outside_hooks_prefix_rejected():
-    route = {"name": "pay", "publicPath": "/rest/pay", "n8nPath": "/webhook/pay", "scheme": "github"}
+    route = {
+        "name": "pay",
+        "publicPath": "/rest/pay",
+        "n8nPath": "/webhook/pay",
+        "scheme": "github",
+    }
 
     text = error_of({"webhookRoutes": [route], "webhookSecrets": json.dumps({"pay": ["s" * 20]})})
 

@@ -22,7 +22,9 @@ def render_table(project_file: Path = ROOT / "Pulumi.yaml") -> str:
     config = yaml.safe_load(project_file.read_text())["config"]
     rows = ["| key | type | default | meaning |", "| --- | --- | --- | --- |"]
     for key, declaration in config.items():
-        kind = declaration.get("type", "list of objects" if declaration.get("default") == [] else "map")
+        kind = declaration.get(
+            "type", "list of objects" if declaration.get("default") == [] else "map"
+        )
         if kind == "array":
             kind = f"list of {declaration['items']['type']}"
         default = json.dumps(declaration.get("default"))
