@@ -46,7 +46,7 @@ class WebhookGateway(pulumi.ComponentResource):
         super().__init__("hardened-n8n:gateway:WebhookGateway", name, None, opts)
         tag = context_digest(Path(BUILD_CONTEXT))
         self.image = docker.RemoteImage(
-            f"{name}-image",
+            f"{name}-gateway-image",
             name=f"{plan.image}:{tag}",
             build=docker.RemoteImageBuildArgs(context=BUILD_CONTEXT, dockerfile="Dockerfile"),
             keep_locally=True,

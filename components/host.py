@@ -53,7 +53,7 @@ class Host(pulumi.ComponentResource):
         )
         self.server = self._create_server(firewall_id, files)
         self.attachment = hcloud.VolumeAttachment(
-            f"{name}-data",
+            f"{name}-data-attachment",
             server_id=self.server.id.apply(int),
             volume_id=self.volume.id.apply(int),
             automount=False,

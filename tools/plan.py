@@ -8,6 +8,8 @@ host files to FOLDER (default plan/) so a reviewer can read a change as plain fi
 """
 
 import argparse
+import base64
+import gzip
 import json
 import sys
 from pathlib import Path
@@ -151,17 +153,24 @@ class Masker:
 
 
 def render_plan(recording: offline.Recording, masker: Masker) -> str:
-    names = {r.urn: r.name for r in recording.resources}
-    types = {r.urn: r.type for r in recording.resources}
-    lines = []
+    """List resources depth-first from the stack, children sorted, so two plans diff cleanly."""
+    by_urn = {r.urn: r for r in recording.resources}
+    children: dict[str, list[offline.Registered]] = {}
     for resource in recording.resources:
-        parent = resource.parent
-        parent_text = f"{names[parent]} ({types[parent]})" if parent in names else "stack"
-        lines.append(f"+ {resource.type}  {resource.name}")
-        lines.append(f"    parent: {parent_text}")
-        for key in KEY_INPUTS.get(resource.type, sorted(resource.inputs)):
-            if key in resource.inputs:
-                lines.append(f"    {key}: {show(resource, key, masker)}")
+        parent = resource.parent if resource.parent in by_urn else ""
+        children.setdefault(parent, []).append(resource)
+    lines: list[str] = []
+
+    def visit(parent: str, depth: int) -> None:
+        for resource in sorted(children.get(parent, []), key=lambda r: (r.type, r.name)):
+            indent = "  " * depth
+            lines.append(f"{indent}+ {resource.type}  {resource.name}")
+            for key in KEY_INPUTS.get(resource.type, sorted(resource.inputs)):
+                if key in resource.inputs:
+                    lines.append(f"{indent}    {key}: {show(resource, key, masker)}")
+            visit(resource.urn, depth + 1)
+
+    visit("", 0)
     return "\n".join(lines)
 
 
@@ -173,26 +182,41 @@ def show(resource: offline.Registered, key: str, masker: Masker) -> str:
         return f"<{len(str(value))} characters: the host files, written to the plan folder>"
     if resource.is_secret(key) or key == "userData":
         return MASK
-    return masker.text(json.dumps(value, sort_keys=True))
+    return masker.text(json.dumps(whole_numbers(value), sort_keys=True))
+
+
+def decode_user_data(user_data: str) -> str:
+    """Undo the gzip and base64 packing that keeps user data under Hetzner's 32 KiB limit."""
+    return gzip.decompress(base64.b64decode(user_data)).decode()
+
+
+def whole_numbers(value: Any) -> Any:
+    """Print 40.0 as 40: the engine sends every number as a float."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: whole_numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [whole_numbers(v) for v in value]
+    return value
 
 
 def write_host_files(recording: offline.Recording, masker: Masker, folder: Path) -> int:
     """Write each host file the converge command would install, under its server path."""
-    from components import host_files
-
     commands = [r for r in recording.of_type("command:remote:Command") if "stdin" in r.inputs]
     count = 0
     for command in commands:
-        for file in host_files.parse_apply_bundle(command.inputs["stdin"]):
-            target = folder / file.path.lstrip("/")
+        # The bundle is the JSON that host_files.render_apply_bundle writes.
+        for entry in json.loads(command.inputs["stdin"])["files"]:
+            target = folder / entry["path"].lstrip("/")
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(masker.text(file.content))
+            target.write_text(masker.text(entry["content"]))
             count += 1
     for server in recording.of_type("hcloud:index/server:Server"):
         # The user data holds the SSH host key; the masker replaces it like every secret.
         target = folder / "cloud-init" / f"{server.name}.yaml"
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(masker.text(str(server.inputs.get("userData", ""))))
+        target.write_text(masker.text(decode_user_data(server.inputs["userData"])))
         count += 1
     return count
 
