@@ -1,6 +1,8 @@
 """A bad stack setting stops the run before any resource, with the key and the fixing command."""
 
+import base64
 import json
+import struct
 
 import pytest
 import yaml
@@ -10,8 +12,20 @@ from components.settings import SettingsError
 from tools import offline
 
 ED25519 = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGnJk0Yy0XF3cZ3w3nVqg0yB3H9hbN7w2jv4cP0wL8Qb a@b"
-# A 1024-bit RSA key: the blob is built by the test, so only its size matters.
-RSA_1024 = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAAAgQDL" + "A" * 168 + "Q== weak@example.com"
+
+
+def _rsa_key_line(bits: int) -> str:
+    """Build an ssh-rsa public key line whose modulus has the given size (not a usable key)."""
+
+    def field(data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + data
+
+    modulus = b"\x00" + (1 << (bits - 1)).to_bytes(bits // 8, "big")
+    blob = field(b"ssh-rsa") + field(b"\x01\x00\x01") + field(modulus)
+    return "ssh-rsa " + base64.b64encode(blob).decode() + " weak@example.com"
+
+
+RSA_1024 = _rsa_key_line(1024)
 
 
 def error_of(changes=None, drop=()) -> str:
