@@ -24,6 +24,7 @@ N8N_WEBHOOK_PATHS = ("/webhook*",)
 N8N_METRICS_PATH = "/metrics"
 # One year.
 HSTS_MAX_AGE_SECONDS = 31_536_000
+HEALTH_ADDRESS = "127.0.0.1:8082"
 # n8n rejects larger JSON and form bodies by default (N8N_PAYLOAD_SIZE_MAX, in MiB, in
 # EndpointsConfig of @n8n/config 2.39.0), so the proxy stops them before they reach n8n.
 DEFAULT_MAX_REQUEST_BODY_MIB = 16
@@ -225,6 +226,18 @@ def _n8n_route(n8n_upstream: str) -> str:
 """
 
 
+def _health_site() -> str:
+    # Bound to the container's loopback and never published: the container's health check
+    # asks it, since every answer of the public site depends on the domain's certificate.
+    return (
+        "# Health check of the proxy itself, for Docker inside the container.\n"
+        f"http://{HEALTH_ADDRESS} {{\n"
+        "\trespond /healthz 200\n"
+        "\trespond 404\n"
+        "}\n"
+    )
+
+
 def _site(
     domain: str,
     n8n_upstream: str,
@@ -299,5 +312,5 @@ def render_caddyfile(
         max_request_body_mib,
     )
     # No blank line after the header comment, because `caddy fmt` removes it.
-    sections = [_global_options(acme_email), _security_headers_snippet(), site]
+    sections = [_global_options(acme_email), _security_headers_snippet(), site, _health_site()]
     return _HEADER + "\n".join(sections)

@@ -16,9 +16,8 @@ CADDYFILE_PATH = f"{services.CONFIG_DIR}/Caddyfile"
 # and HTTP/3 over QUIC.
 PUBLISHED_PORTS = ((80, "tcp"), (443, "tcp"), (443, "udp"))
 
-# NOTE: a listening check, not an HTTP one: every HTTP answer of this Caddy depends on the
-# domain's certificate or redirects to it, and the image has no curl.
-LISTENING = ["CMD", "nc", "-z", "127.0.0.1", "443"]
+# Busybox wget of the Alpine image asks the health site the Caddyfile binds to loopback.
+HEALTHY = ["CMD", "wget", "-q", "-O", "/dev/null", f"http://{caddyfile.HEALTH_ADDRESS}/healthz"]
 
 
 def render_proxy_file(settings: Settings) -> host_files.HostFile:
@@ -48,7 +47,7 @@ class Proxy(pulumi.ComponentResource):
         super().__init__("hardened-n8n:proxy:Proxy", name, None, opts)
         config = ContainerConfig(
             image_ref=plan.image,
-            healthcheck=Healthcheck(LISTENING),
+            healthcheck=Healthcheck(HEALTHY),
             command=["caddy", "run", "--config", "/etc/caddy/Caddyfile", "--adapter", "caddyfile"],
             # A non-root process may bind ports 80 and 443 inside its own network namespace.
             # No capability is added: file capabilities are void under no-new-privileges.

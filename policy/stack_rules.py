@@ -1,5 +1,8 @@
 """Rules on n8n's settings and secrets, and rules over the whole set of resources."""
 
+import json
+import re
+
 from components import nodes
 from policy.container_rules import IMAGE_LABEL
 from policy.model import (
@@ -29,6 +32,11 @@ REQUIRED_N8N_ENV = {
 }
 SECRET_ENV_SUFFIXES = ("_PASSWORD", "_KEY", "_TOKEN", "_SECRETS")
 PRIVATE_KEY_MARK = "PRIVATE KEY-----"
+CADDYFILE_PATH = "/etc/hardened-n8n/Caddyfile"
+GATEWAY_SERVICE = "webhook-gateway"
+# A matcher for every path under /webhook, handled by a plain 404.
+WEBHOOK_BLOCK = re.compile(r"@(\w+) path /webhook\*\n\s*handle @\1 \{\n\s*respond 404\n")
+GATEWAY_MATCHER = re.compile(r"@gateway path ([^\n]+)\n")
 
 
 def _image(resource: Resource) -> str:
@@ -146,3 +154,45 @@ def ready_gate(resources, _config):
     for resource in resources:
         if resource.type == CONTAINER and not gates.intersection(resource.dependencies):
             yield resource.urn, "does not depend on the host's ready gate"
+
+
+@stack_rule(
+    "webhooks-through-gateway",
+    "n8n's webhook paths are reachable from the internet only through the gateway",
+    "A webhook created in the editor must not accept unverified payment events",
+)
+def webhooks_through_gateway(resources, _config):
+    bundles = [r for r in resources if r.type == REMOTE_COMMAND and r.inputs.get("stdin")]
+    caddyfiles = [(r, _bundled_file(r, CADDYFILE_PATH)) for r in bundles]
+    caddyfiles = [(r, text) for r, text in caddyfiles if text is not None]
+    if not caddyfiles:
+        yield "", f"no host file bundle installs {CADDYFILE_PATH}"
+        return
+    gateway = [
+        r for r in resources if r.type == CONTAINER and r.inputs.get("name") == GATEWAY_SERVICE
+    ]
+    routed = _gateway_paths(gateway[0]) if gateway else set()
+    for command, text in caddyfiles:
+        if not WEBHOOK_BLOCK.search(text):
+            yield command.urn, "the Caddyfile does not answer 404 to every path under /webhook"
+        matcher = GATEWAY_MATCHER.search(text)
+        proxied = set(matcher.group(1).split()) if matcher else set()
+        if proxied != routed:
+            sent, served = sorted(proxied), sorted(routed)
+            yield command.urn, f"the Caddyfile sends {sent} to the gateway, which serves {served}"
+
+
+def _bundled_file(command: Resource, path: str) -> str | None:
+    try:
+        bundle = json.loads(str(command.inputs.get("stdin")))
+    except json.JSONDecodeError:
+        return None
+    for entry in bundle.get("files", []):
+        if entry.get("path") == path:
+            return str(entry.get("content"))
+    return None
+
+
+def _gateway_paths(gateway: Resource) -> set[str]:
+    routes = json.loads(env_map(gateway.inputs).get("GATEWAY_ROUTES", "[]"))
+    return {route["public_path"] for route in routes}

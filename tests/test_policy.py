@@ -5,6 +5,7 @@ hardened builder fails here without a new test being written.
 """
 
 import copy
+import json
 from dataclasses import replace
 
 import pytest
@@ -248,3 +249,42 @@ def test_container_without_gate_breaks_stack_rule(prod_resources, prod_policy_co
     violations = rule.evaluate(resources, prod_policy_config)
 
     assert [v.urn for v in violations] == [redis.urn]
+
+
+def _with_caddyfile(resources, edit):
+    """Return the resources with the bundled Caddyfile passed through edit."""
+    changed = []
+    for resource in resources:
+        if resource.type == REMOTE_COMMAND and resource.inputs.get("stdin"):
+            bundle = json.loads(resource.inputs["stdin"])
+            for entry in bundle["files"]:
+                if entry["path"].endswith("/Caddyfile"):
+                    entry["content"] = edit(entry["content"])
+            inputs = dict(resource.inputs, stdin=json.dumps(bundle))
+            resource = replace(resource, inputs=inputs)
+        changed.append(resource)
+    return changed
+
+
+def test_open_webhook_path_breaks_gateway_rule(prod_resources, prod_policy_config):
+    rule = next(r for r in STACK_RULES if r.id == "webhooks-through-gateway")
+    resources = _with_caddyfile(
+        prod_resources, lambda text: text.replace("path /webhook*", "path /webhook/")
+    )
+
+    violations = rule.evaluate(resources, prod_policy_config)
+
+    assert len(violations) == 1
+    assert "404" in violations[0].message
+
+
+def test_unrouted_gateway_path_breaks_gateway_rule(prod_resources, prod_policy_config):
+    rule = next(r for r in STACK_RULES if r.id == "webhooks-through-gateway")
+    resources = _with_caddyfile(
+        prod_resources, lambda text: text.replace("path /hooks/flutterwave", "path /hooks/other")
+    )
+
+    violations = rule.evaluate(resources, prod_policy_config)
+
+    assert len(violations) == 1
+    assert "/hooks/other" in violations[0].message
