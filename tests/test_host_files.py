@@ -17,6 +17,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+import yaml
 from tool_root import debian_root
 
 from components import host_files
@@ -369,6 +370,64 @@ def test_user_data_is_gzipped_cloud_config_within_limit():
     decoded = gzip.decompress(base64.b64decode(user_data, validate=True)).decode()
     assert decoded == host_files.render_cloud_config(SPEC, files, key, ADMIN_KEY)
     assert decoded.startswith("#cloud-config\n")
+
+
+def cloud_config(files: tuple[HostFile, ...] = ()) -> dict:
+    key = "-----BEGIN OPENSSH PRIVATE KEY-----\nc2VjcmV0\n-----END OPENSSH PRIVATE KEY-----\n"
+    files = files or host_files.render_host_files(SPEC)
+    document = host_files.render_cloud_config(SPEC, files, key, "ssh-ed25519 AAAAC3Nz host")
+    return yaml.safe_load(document)
+
+
+def test_cloud_config_admin_user_key_only():
+    config = cloud_config()
+    assert config["disable_root"] is True
+    assert config["ssh_pwauth"] is False
+    [admin] = config["users"]
+    assert admin["name"] == "ops"
+    assert admin["lock_passwd"] is True
+    assert admin["shell"] == "/bin/bash"
+    assert admin["sudo"] == "ALL=(ALL) NOPASSWD:ALL"
+    assert admin["ssh_authorized_keys"] == [ADMIN_KEY]
+    assert "passwd" not in admin
+
+
+def test_cloud_config_installs_pinned_host_key_only():
+    config = cloud_config()
+    assert config["ssh_deletekeys"] is True
+    assert set(config["ssh_keys"]) == {"ed25519_private", "ed25519_public"}
+    assert config["ssh_keys"]["ed25519_public"] == "ssh-ed25519 AAAAC3Nz host"
+
+
+def test_cloud_config_packages():
+    packages = cloud_config()["packages"]
+    for package in ("ufw", "fail2ban", "python3-systemd", "unattended-upgrades", "docker.io"):
+        assert package in packages, package
+
+
+def test_cloud_config_mounts_volume_by_id_with_nofail():
+    [mount] = cloud_config()["mounts"]
+    device, mount_point, filesystem, options, _, _ = mount
+    assert device == SPEC.volume_device
+    assert mount_point == SPEC.data_mount
+    assert filesystem == "ext4"
+    assert "nofail" in options.split(",")
+    assert any(o.startswith("x-systemd.device-timeout=") for o in options.split(","))
+
+
+def test_cloud_config_writes_every_file_and_applies_once():
+    files = host_files.render_host_files(SPEC) + (EXTRA_FILE,)
+    config = cloud_config(files)
+    written = {entry["path"]: entry for entry in config["write_files"]}
+    for host_file in files:
+        assert written[host_file.path]["content"] == host_file.content, host_file.path
+        assert written[host_file.path]["permissions"] == host_file.mode, host_file.path
+    manifest = written["/etc/hardened-n8n/manifest"]["content"]
+    assert setting_lines(manifest) == [
+        f"{f.mode} {f.path}" for f in sorted(files, key=lambda f: f.path)
+    ]
+    assert config["runcmd"] == [[APPLY, "--installed"]]
+    assert config["timezone"] == SPEC.timezone
 
 
 def test_user_data_rejects_non_openssh_key():
