@@ -125,7 +125,7 @@ def test_sshd_drop_in_readable_by_root_only():
     assert files_by_path()[SSHD_DROP_IN].mode == "0600"
 
 
-def test_host_files_hold_no_secret():
+def test_host_files_contain_no_secret():
     host_key = "-----BEGIN OPENSSH PRIVATE KEY-----\nc2VjcmV0\n-----END OPENSSH PRIVATE KEY-----\n"
     files = host_files.render_host_files(SPEC)
     bundle = host_files.render_apply_bundle(files)
@@ -171,7 +171,7 @@ def test_fail2ban_ignores_narrow_admin_networks_only():
     assert "ignoreip = 127.0.0.1/8 ::1 203.0.113.0/24 2001:db8:1::/48" in jail.splitlines()
 
 
-# Required values, one table per file; the tool tests read the same files back.
+# Required values, one table per file. The tool tests read the same files back.
 REQUIRED_SSHD = {
     "permitrootlogin": "no",
     "passwordauthentication": "no",
@@ -534,7 +534,7 @@ def sandbox(tmp_path) -> Sandbox:
     root = debian_root()
     missing = [tool for tool in ("unshare", "ip") if shutil.which(tool) is None]
     if os.geteuid() != 0 or missing:
-        message = f"the Debian root sandbox needs root and {', '.join(missing) or 'unshare, ip'}"
+        message = "the sandbox tests need root and the unshare and ip commands"
         if os.environ.get("HN8N_REQUIRE_TOOLS") == "1":
             pytest.fail(message)
         pytest.skip(message)
@@ -762,7 +762,7 @@ def test_docker_user_script_fails_without_default_route(sandbox):
     assert "no IPv4 default route" in result.stderr
 
 
-def test_ready_script_fails_while_cloud_init_has_not_run(sandbox):
+def test_ready_fails_before_cloud_init(sandbox):
     ready = "/usr/local/sbin/n8n-host-ready"
     sandbox.put(ready, content_of(ready), 0o755)
 
@@ -921,7 +921,7 @@ def add(files: tuple[HostFile, ...], path: str, content: str, mode: str = "0644"
     return (*files, HostFile(path, content, mode))
 
 
-# Each case breaks one file the way a mistake would; the apply script must name the file,
+# Each case breaks one file the way a mistake would. The apply script must name the file,
 # exit 2 and install nothing.
 BROKEN_BUNDLES = {
     "sshd-bad-value": (
@@ -1005,6 +1005,22 @@ def test_apply_rejects_broken_file_installs_nothing(sandbox, case):
     assert "nothing was installed" in result.stdout
     assert installed_paths(sandbox, files) == []
     assert sandbox.run("ufw show added").stdout.splitlines()[1:] == ["(None)"]
+
+
+def test_apply_rolls_back_when_install_fails(sandbox):
+    # Files install in path order: the first succeeds, then the second cannot be created
+    # because its parent /etc/hostname is a file.
+    first = HostFile("/etc/a-first.conf", "first\n")
+    blocked = HostFile("/etc/hostname/blocked.conf", "blocked\n")
+    sandbox.put(APPLY_COPY, content_of(APPLY), 0o755)
+    bundle = host_files.render_apply_bundle((first, blocked))
+
+    result = sandbox.run(f"python3 {APPLY_COPY} --skip-services", stdin=bundle)
+
+    assert result.returncode == 3, output(result)
+    assert "installed /etc/a-first.conf" in result.stdout
+    assert "every file was restored" in result.stdout
+    assert not sandbox.changed("/etc/a-first.conf").exists()
 
 
 def test_apply_checks_sysctl_keys_against_running_kernel(sandbox):

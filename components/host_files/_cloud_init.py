@@ -16,7 +16,7 @@ VOLUME_FILESYSTEM = "ext4"
 # right after the server is created, usually well within this time.
 VOLUME_DEVICE_TIMEOUT = "300s"
 # nofail: boot goes on without the volume (Docker waits for it instead).
-# nodev, nosuid: the volume holds data only, no device files and no setuid programs. Not
+# nodev, nosuid: the volume contains data only, no device files and no setuid programs. Not
 # noexec, because n8n community nodes may load native modules from their data folder.
 VOLUME_MOUNT_OPTIONS = (
     f"defaults,nofail,nodev,nosuid,x-systemd.device-timeout={VOLUME_DEVICE_TIMEOUT}"
@@ -102,9 +102,9 @@ def _validate_host_key(private: str, public: str) -> None:
         raise ValueError("host_key_public must be one 'ssh-ed25519 AAAA...' line")
 
 
-def _section(why: str, values: dict) -> str:
+def _section(reason: str, values: dict) -> str:
     body = yaml.dump(values, Dumper=_Dumper, sort_keys=False, width=100, allow_unicode=True)
-    return "\n" + comment(why) + body
+    return "\n" + comment(reason) + body
 
 
 def _users(spec: HostSpec) -> str:
@@ -120,25 +120,25 @@ def _users(spec: HostSpec) -> str:
         "lock_passwd": True,
         "ssh_authorized_keys": list(spec.admin_ssh_keys),
     }
-    why = (
+    reason = (
         "The only login: the admin user with its keys. It has no password (locked), so sudo\n"
         "needs none. No default user is created, and root cannot log in."
     )
-    return _section(why, {"users": [admin], "disable_root": True, "ssh_pwauth": False})
+    return _section(reason, {"users": [admin], "disable_root": True, "ssh_pwauth": False})
 
 
 def _ssh(private: str, public: str) -> str:
-    why = (
+    reason = (
         "Install the host key the deploy program pins, so the first connection is already\n"
         "verified. Delete the image's keys. With ssh_keys set, cloud-init generates no other\n"
         "keys (cloud-init 25.1, cc_ssh.py)."
     )
     keys = {"ed25519_private": private.strip() + "\n", "ed25519_public": public.strip()}
-    return _section(why, {"ssh_deletekeys": True, "ssh_keys": keys})
+    return _section(reason, {"ssh_deletekeys": True, "ssh_keys": keys})
 
 
 def _packages(spec: HostSpec) -> str:
-    why = (
+    reason = (
         "Packages from Debian 13, upgraded once at first boot. unattended-upgrades keeps up\n"
         "with security updates later. apt-listchanges is left out: it needs a mail setup to\n"
         "be read."
@@ -149,20 +149,20 @@ def _packages(spec: HostSpec) -> str:
         "package_upgrade": True,
         "packages": list(PACKAGES),
     }
-    return _section(why, values)
+    return _section(reason, values)
 
 
 def _mounts(spec: HostSpec) -> str:
-    why = (
+    reason = (
         "Mount the data volume by its stable id. Options: " + VOLUME_MOUNT_OPTIONS + ".\n"
         "docker.service waits for this mount (RequiresMountsFor in its drop-in)."
     )
     entry = [spec.volume_device, spec.data_mount, VOLUME_FILESYSTEM, VOLUME_MOUNT_OPTIONS, "0", "2"]
-    return _section(why, {"mounts": [entry]})
+    return _section(reason, {"mounts": [entry]})
 
 
 def _write_files(files: tuple[HostFile, ...]) -> str:
-    why = (
+    reason = (
         "Every host file. write_files runs before packages are installed, so sshd, Docker and\n"
         "fail2ban start with these settings."
     )
@@ -170,12 +170,12 @@ def _write_files(files: tuple[HostFile, ...]) -> str:
         {"path": f.path, "owner": "root:root", "permissions": f.mode, "content": f.content}
         for f in sorted(files, key=lambda f: f.path)
     ]
-    return _section(why, {"write_files": entries})
+    return _section(reason, {"write_files": entries})
 
 
 def _runcmd() -> str:
-    why = (
+    reason = (
         "After the packages are installed: validate the files, enable UFW and the units, and\n"
         "reload what they configure. A failure here fails cloud-init, which n8n-host-ready reports."
     )
-    return _section(why, {"runcmd": [list(FIRST_BOOT_COMMAND)]})
+    return _section(reason, {"runcmd": [list(FIRST_BOOT_COMMAND)]})

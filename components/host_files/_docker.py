@@ -64,7 +64,7 @@ DAEMON_SETTINGS: tuple[tuple[str, object, str], ...] = (
     ),
 )
 
-# Kept out of daemon.json on purpose, with the reason, so the notes say why as well.
+# Keys left out of daemon.json on purpose, with the reason, which the notes list too.
 DAEMON_OMISSIONS: tuple[tuple[str, str], ...] = (
     (
         "userns-remap",
@@ -123,8 +123,10 @@ def _render_daemon_notes() -> HostFile:
         "`dockerd --validate --config-file` before installing it.",
         "",
     ]
-    lines += [f"- `{key}`: `{json.dumps(value)}`. {why}" for key, value, why in DAEMON_SETTINGS]
-    lines += [f"- `{key}`: {why}" for key, why in DAEMON_OMISSIONS]
+    lines += [
+        f"- `{key}`: `{json.dumps(value)}`. {reason}" for key, value, reason in DAEMON_SETTINGS
+    ]
+    lines += [f"- `{key}`: {reason}" for key, reason in DAEMON_OMISSIONS]
     return HostFile(DAEMON_NOTES, "\n".join(lines) + "\n")
 
 

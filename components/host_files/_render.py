@@ -10,7 +10,7 @@ from ._sysctl import render_journald, render_sysctl
 
 
 def render_host_files(spec: HostSpec) -> tuple[HostFile, ...]:
-    """Return every hardening file for the spec, sorted by path; none holds a secret.
+    """Return every hardening file for the spec, sorted by path. No file contains a secret.
 
     Raises ValueError listing every invalid field of the spec.
     """

@@ -4,8 +4,8 @@ from ._spec import HostFile, HostSpec, admin_networks
 from ._text import Setting, render_file, render_settings
 
 FAIL2BAN_JAILS = "/etc/fail2ban/jail.d/hardened-n8n.local"
-# apt reads apt.conf.d in name order and later values win; 52 sorts after 20auto-upgrades and
-# 50unattended-upgrades. The packaged files stay untouched, so package upgrades never prompt.
+# apt reads apt.conf.d in name order and later values win, so 52 overrides 20auto-upgrades
+# and 50unattended-upgrades. The packaged files stay untouched, so upgrades never prompt.
 APT_UPGRADES = "/etc/apt/apt.conf.d/52hardened-n8n-upgrades"
 
 # Admin networks at least this narrow are treated as the operator's own and never banned.
@@ -120,6 +120,6 @@ def render_apt_upgrades(spec: HostSpec) -> HostFile:
             f'Unattended-Upgrade::Automatic-Reboot-Time "{spec.reboot_time}";',
         ),
     ]
-    # apt.conf comments start with //; "#clear" is an apt directive, not a comment.
+    # apt.conf comments start with //, because "#clear" is an apt directive, not a comment.
     content = render_file(intro, render_settings(settings, prefix="//"), prefix="//")
     return HostFile(APT_UPGRADES, content)

@@ -47,7 +47,7 @@ def render_sshd_drop_in(spec: HostSpec) -> HostFile:
         *_forwarding_settings(),
     ]
     content = render_file(intro, render_settings(settings))
-    # sshd-05 asks that sshd configuration is readable by root only.
+    # sshd-05 requires that only root can read the sshd configuration.
     return HostFile(SSHD_DROP_IN, content, "0600")
 
 
