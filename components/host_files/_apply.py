@@ -23,7 +23,7 @@ FIRST_BOOT_COMMAND = (APPLY_SCRIPT, "--installed")
 
 
 def render_apply_files(spec: HostSpec) -> tuple[HostFile, ...]:
-    apply_script = render_script("n8n-host-apply")
+    apply_script = render_script("n8n-host-apply.py")
     ready_script = render_script("n8n-host-ready", {"DATA_MOUNT": spec.data_mount})
     return (
         HostFile(APPLY_SCRIPT, apply_script, "0755"),

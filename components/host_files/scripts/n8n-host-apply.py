@@ -113,13 +113,16 @@ def log(message: str) -> None:
     print(f"n8n-host-apply: {message}", flush=True)
 
 
-def run(command: list, timeout: int = TOOL_TIMEOUT_SECONDS, **kwargs) -> subprocess.CompletedProcess:
+def run(
+    command: list, timeout: int = TOOL_TIMEOUT_SECONDS, **kwargs
+) -> subprocess.CompletedProcess:
     """Run a command and capture its output as text.
 
     A missing program returns exit status 127 and a timeout 124, like the shell and timeout(1).
     """
     try:
-        return subprocess.run(
+        # The commands are this script's own tool calls, with paths from the bundle as arguments.
+        return subprocess.run(  # noqa: S603
             command, capture_output=True, text=True, timeout=timeout, check=False, **kwargs
         )
     except FileNotFoundError:
