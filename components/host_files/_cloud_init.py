@@ -26,7 +26,7 @@ PACKAGES = (
     "fail2ban",
     # fail2ban's systemd backend reads the journal through python3-systemd.
     "python3-systemd",
-    # fail2ban's nftables ban action runs nft; fail2ban only recommends it.
+    # fail2ban's nftables ban action runs nft, which fail2ban only recommends.
     "nftables",
     "unattended-upgrades",
     "docker.io",
@@ -66,7 +66,7 @@ def render_user_data(
     if len(user_data) > USER_DATA_LIMIT_BYTES:
         raise ValueError(
             f"user-data is {len(user_data)} bytes after gzip and base64, over Hetzner's limit "
-            f"of {USER_DATA_LIMIT_BYTES}; move large files out of the host files"
+            f"of {USER_DATA_LIMIT_BYTES}. Move large files out of the host files."
         )
     return user_data
 

@@ -36,7 +36,7 @@ DAEMON_SETTINGS: tuple[tuple[str, object, str], ...] = (
         "userland-proxy",
         False,
         "Published ports are DNAT rules, not docker-proxy processes, so the DOCKER-USER chain "
-        "sees and filters them (CIS Docker 2.16). Side effect: published ports answer on IPv4 "
+        "sees and filters them (CIS Docker 2.16). Side effect: published ports respond on IPv4 "
         "only, because Docker 26 adds IPv6 NAT rules only with the experimental ip6tables "
         "option.",
     ),
@@ -69,7 +69,7 @@ DAEMON_OMISSIONS: tuple[tuple[str, str], ...] = (
     (
         "userns-remap",
         "Not set (CIS Docker 2.9 is not met). The containers already run as fixed non-root "
-        "uids that own their folders on the data volume; remapping would shift those owners on "
+        "uids that own their folders on the data volume. Remapping would shift those owners on "
         "disk to a subordinate uid range.",
     ),
 )
@@ -138,7 +138,7 @@ def _render_docker_drop_in(spec: HostSpec) -> HostFile:
             "The data volume is attached just after the server is created and may appear after\n"
             "boot has started. Docker must not start before it is mounted, or containers would\n"
             "write their data to the root disk under the mount point. The mount waits for the\n"
-            "device (x-systemd.device-timeout in /etc/fstab); if it never comes, Docker fails\n"
+            "device (x-systemd.device-timeout in /etc/fstab). If it never comes, Docker fails\n"
             "to start instead."
         )
         + f"RequiresMountsFor={spec.data_mount}\n"

@@ -33,9 +33,9 @@ def ufw_rules(spec: HostSpec) -> tuple[str, ...]:
 def _render_ufw_defaults() -> HostFile:
     # Values match Debian 13's packaged /etc/default/ufw except IPT_SYSCTL. The file is sourced
     # by /usr/lib/ufw/ufw-init as shell.
-    intro = "UFW defaults. Sourced as shell by ufw-init; /etc/ufw/ufw.conf keeps ENABLED."
+    intro = "UFW defaults, sourced as shell by ufw-init. ENABLED stays in /etc/ufw/ufw.conf."
     settings = [
-        Setting("Filter IPv6 as well as IPv4; the server has both addresses.", "IPV6=yes"),
+        Setting("Filter IPv6 as well as IPv4, because the server has both.", "IPV6=yes"),
         Setting(
             "Drop inbound traffic that no rule allows (only SSH and the web ports are allowed).",
             'DEFAULT_INPUT_POLICY="DROP"',
@@ -79,7 +79,7 @@ def _render_ufw_rules(spec: HostSpec) -> HostFile:
         "backend_iptables.py). NOTE: a deploy that opens many SSH connections at once from one\n"
         "address can reach that limit.\n"
         "The web ports are open to everyone. Published container ports do not pass these\n"
-        "INPUT rules (Docker forwards them); n8n-docker-user-firewall filters those."
+        "INPUT rules, because Docker forwards them. n8n-docker-user-firewall filters those."
     )
     lines = "\n".join(ufw_rules(spec)) + "\n"
     return HostFile(UFW_RULES, render_file(intro, lines))

@@ -55,12 +55,12 @@ def render_fail2ban_jails(spec: HostSpec) -> HostFile:
         Setting("Watch SSH logins.", "enabled = true"),
         Setting("Ban the port sshd listens on.", f"port = {spec.ssh_port}"),
         Setting(
-            "Debian 13 writes no /var/log/auth.log by default; read the journal.",
+            "Debian 13 writes no /var/log/auth.log by default, so read the journal.",
             "backend = systemd",
         ),
         Setting(
             "OpenSSH 10 logs failed logins from sshd-session, which the packaged\n"
-            "defaults-debian.conf does not list; this is the match of filter.d/sshd.conf.",
+            "defaults-debian.conf does not list. This is the match of filter.d/sshd.conf.",
             "journalmatch = _SYSTEMD_UNIT=ssh.service + _COMM=sshd + _COMM=sshd-session",
         ),
         Setting("Five failures within 10 minutes ban an address for one hour.", "maxretry = 5"),

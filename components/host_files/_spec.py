@@ -41,7 +41,7 @@ class DataDir:
 
 @dataclass(frozen=True)
 class Slice:
-    """A systemd slice a container runs in; TasksMax is its process limit."""
+    """A systemd slice a container runs in, whose TasksMax is the container's process limit."""
 
     name: str
     tasks_max: int
@@ -89,7 +89,7 @@ def validate_spec(spec: HostSpec) -> None:
 
 
 def admin_networks(spec: HostSpec) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
-    """Return the admin CIDRs as networks; the spec must be valid."""
+    """Return the admin CIDRs of a valid spec as networks."""
     return tuple(ipaddress.ip_network(cidr) for cidr in spec.admin_cidrs)
 
 

@@ -74,9 +74,9 @@ def _listener_settings(spec: HostSpec) -> list[Setting]:
 
 def _authentication_settings(spec: HostSpec) -> list[Setting]:
     return [
-        Setting("Nobody logs in as root; the admin user has sudo (sshd-06).", "PermitRootLogin no"),
+        Setting("Nobody logs in as root. The admin user has sudo (sshd-06).", "PermitRootLogin no"),
         Setting(
-            "Only the admin user may log in; every other account is rejected before auth.",
+            "Only the admin user may log in. sshd rejects every other account.",
             f"AllowUsers {spec.admin_user}",
         ),
         Setting(
@@ -87,7 +87,7 @@ def _authentication_settings(spec: HostSpec) -> list[Setting]:
         Setting("Passwords are never accepted (sshd-27).", "PasswordAuthentication no"),
         Setting("Empty passwords are never accepted (sshd-28).", "PermitEmptyPasswords no"),
         Setting(
-            "No challenge-response prompts, which PAM could answer with a password (sshd-29).",
+            "No challenge-response prompts, which PAM could satisfy with a password (sshd-29).",
             "KbdInteractiveAuthentication no",
         ),
         Setting("Host-based trust is not used (sshd-25).", "HostbasedAuthentication no"),
@@ -100,7 +100,8 @@ def _authentication_settings(spec: HostSpec) -> list[Setting]:
         ),
         Setting("No GSSAPI authentication (sshd-33).", "GSSAPIAuthentication no"),
         Setting(
-            "Three attempts per connection; several agent keys still fit (sshd-19 allows 2-3).",
+            "Three attempts per connection. sshd-19 checks for 2 by default, and 3 lets a client\n"
+            "offer one more agent key before the right one.",
             "MaxAuthTries 3",
         ),
         Setting("Half-open logins are dropped after 30 seconds (sshd-18).", "LoginGraceTime 30s"),
@@ -121,13 +122,13 @@ def _authentication_settings(spec: HostSpec) -> list[Setting]:
 def _algorithm_settings() -> list[Setting]:
     return [
         Setting(
-            "Post-quantum hybrids first, then curve25519; no NIST curves, no SHA-1 groups\n"
+            "Post-quantum hybrids first, then curve25519. No NIST curves, no SHA-1 groups\n"
             "(sshd-02).",
             "KexAlgorithms " + ",".join(KEX_ALGORITHMS),
         ),
         Setting("Authenticated encryption only (sshd-01).", "Ciphers " + ",".join(CIPHERS)),
         Setting(
-            "Encrypt-then-MAC SHA-2 and UMAC-128 only; unused with the AEAD ciphers above,\n"
+            "Encrypt-then-MAC SHA-2 and UMAC-128 only. Unused with the AEAD ciphers above,\n"
             "but it keeps weaker MACs out if a cipher is ever added (sshd-03).",
             "MACs " + ",".join(MACS),
         ),
@@ -142,7 +143,7 @@ def _session_settings() -> list[Setting]:
         ),
         Setting("Drop a client after 3 unanswered probes (sshd-37).", "ClientAliveCountMax 3"),
         Setting(
-            "No spoofable plain-TCP keepalives; the probes above replace them (sshd-35).",
+            "No spoofable plain-TCP keepalives. The probes above replace them (sshd-35).",
             "TCPKeepAlive no",
         ),
         Setting(
@@ -156,7 +157,7 @@ def _session_settings() -> list[Setting]:
         Setting(
             "Do not announce the Debian version in the SSH banner (sshd-47).", "DebianBanner no"
         ),
-        Setting("sshd prints no motd; pam_motd may still print one (sshd-44).", "PrintMotd no"),
+        Setting("sshd prints no motd, though pam_motd may (sshd-44).", "PrintMotd no"),
         Setting("Up to 10 sessions per connection (sshd-20).", "MaxSessions 10"),
     ]
 
@@ -165,7 +166,7 @@ def _forwarding_settings() -> list[Setting]:
     return [
         Setting(
             "Turn off every kind of forwarding: TCP, agent, X11 and Unix sockets. The deploy\n"
-            "program only runs commands; Docker over SSH uses `docker system dial-stdio`.",
+            "program only runs commands, and Docker over SSH runs `docker system dial-stdio`.",
             "DisableForwarding yes",
         ),
         Setting("No TCP port forwarding (sshd-39).", "AllowTcpForwarding no"),

@@ -9,7 +9,7 @@ JOURNALD_DROP_IN = "/etc/systemd/journald.conf.d/60-hardened-n8n.conf"
 # Every key was checked to exist on Debian 13's kernel: the kernel config of
 # linux-headers-6.12.117+deb13-amd64 and -cloud-amd64 enables SECURITY_YAMA, KEXEC_CORE,
 # MAGIC_SYSRQ, BPF_SYSCALL, BPF_JIT, LDISC_AUTOLOAD and IPV6. Ids are dev-sec linux-baseline
-# checks (sysctl-NN); keys without an id are kernel self-protection settings it does not check.
+# checks (sysctl-NN). Keys without an id are kernel self-protection settings it does not check.
 # IPv6 router advertisement settings (sysctl-21 to sysctl-28) are left at their defaults, so
 # the IPv6 setup of the cloud image keeps working as shipped.
 _NETWORK = (
@@ -68,7 +68,7 @@ _NETWORK = (
         "net.ipv4.conf.default.secure_redirects = 0",
     ),
     Setting(
-        "Send no redirects; forwarding is on for Docker, but the host is no router (sysctl-16).",
+        "Send no redirects. Forwarding is on for Docker, but the host is no router (sysctl-16).",
         "net.ipv4.conf.all.send_redirects = 0",
     ),
     Setting(
@@ -134,7 +134,7 @@ _KERNEL = (
 def render_sysctl() -> HostFile:
     intro = (
         "Kernel and network hardening. Sorts after the packaged /usr/lib/sysctl.d files, so\n"
-        "these values win; UFW re-applies this file when it starts (IPT_SYSCTL)."
+        "these values win. UFW re-applies this file when it starts (IPT_SYSCTL)."
     )
     body = render_settings(_NETWORK) + "\n" + render_settings(_KERNEL)
     return HostFile(SYSCTL_PATH, render_file(intro, body))
@@ -145,7 +145,7 @@ def render_journald(spec: HostSpec) -> HostFile:
     settings = [
         Setting(
             "Keep the journal on disk across reboots. Debian's default (auto) does so only\n"
-            "while /var/log/journal exists; persistent creates it. fail2ban reads SSH\n"
+            "while /var/log/journal exists, and persistent creates it. fail2ban reads SSH\n"
             "failures from the journal.",
             "Storage=persistent",
         ),

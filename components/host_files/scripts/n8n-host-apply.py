@@ -205,7 +205,11 @@ def stage(files: list, work: Path) -> dict:
 
 
 def validate(files: list, staged: dict, work: Path, proc_sys: Path) -> tuple:
-    """Return (problems, canonical UFW rules or None)."""
+    """Check every staged file with the tool that reads it.
+
+    Returns the problems found and the UFW rules in canonical form (None without a rules file
+    or when the rules are invalid).
+    """
     by_path = {f.path: f for f in files}
     checks = (
         lambda: validate_sshd(staged, work),
@@ -342,8 +346,8 @@ def validate_units(by_path: dict, staged: dict, work: Path) -> list:
 
 
 def _is_staged_command(line: str, by_path: dict) -> bool:
-    # verify wants ExecStart= programs to exist; one that arrives in this bundle with an
-    # executable mode will exist once installed.
+    # verify requires ExecStart= programs to exist. One that arrives in this bundle with an
+    # executable mode exists once installed.
     match = re.search(r"Command (\S+) is not executable: No such file or directory", line)
     if not match or match.group(1) not in by_path:
         return False
@@ -480,7 +484,7 @@ def differs_on_disk(host_file: HostFile) -> bool:
 
 
 def install(plan: Plan, work: Path) -> None:
-    """Replace and remove files; on any failure put every touched path back and re-raise."""
+    """Replace and remove files. On any failure, put every touched path back and re-raise."""
     backups = []
     try:
         for host_file in plan.install:
@@ -565,7 +569,7 @@ def activation_steps(plan: Plan) -> list:
     if any(p.startswith(FAIL2BAN_DIR) for p in changed):
         steps.append(["systemctl", "reload-or-restart", "fail2ban.service"])
     # At first boot daemon.json is written before docker.io is installed, so dockerd already
-    # runs with it; only a daemon.json installed by this run needs a restart.
+    # runs with it. Only a daemon.json installed by this run needs a restart.
     if DAEMON_JSON in plan.installed:
         steps.append(["systemctl", "restart", "docker.service"])
     for unit, files in (
@@ -579,7 +583,7 @@ def activation_steps(plan: Plan) -> list:
 
 
 def activate(plan: Plan, ufw_rules, skip_services: bool) -> list:
-    """Run the activation steps; return the failures."""
+    """Run the activation steps and the UFW convergence, and return their failures."""
     failures = []
     steps = [] if skip_services else activation_steps(plan)
     for command in steps:
@@ -594,7 +598,7 @@ def activate(plan: Plan, ufw_rules, skip_services: bool) -> list:
 
 
 def converge_ufw(rules: list, defaults_changed: bool, skip_services: bool) -> list:
-    """Add missing UFW rules first, then delete unlisted ones; enable UFW if it is off.
+    """Add missing UFW rules, then delete unlisted ones, then enable UFW if it is off.
 
     Adding first means the host is never less open to a listed source than before, and
     deleting never needs a reset, which would open the host until every rule is back.
