@@ -105,14 +105,21 @@ def test_daemon_json_header_in_sibling_notes():
         "/etc/default/ufw",
         "/etc/fail2ban/jail.d/hardened-n8n.local",
         "/etc/systemd/journald.conf.d/60-hardened-n8n.conf",
+        "/etc/systemd/system/docker.service.d/10-hardened-n8n.conf",
+        "/etc/systemd/system/n8n-data-dirs.service",
+        "/etc/systemd/system/n8n-docker-user-firewall.service",
+        "/etc/systemd/system/n8n-main.slice",
     ],
 )
 def test_each_setting_has_comment_above(path):
     lines = content_of(path).splitlines()
     for number, line in enumerate(lines):
-        if not line.strip() or line.startswith(("#", "[")):
+        if not line.strip() or line.startswith(("#", "[", "Description=")):
             continue
-        assert lines[number - 1].startswith("#"), f"{path}: no reason above {line!r}"
+        above = lines[number - 1]
+        # A repeated key (several ExecStart= lines) shares the reason above the first one.
+        repeated = above.partition("=")[0] == line.partition("=")[0]
+        assert above.startswith("#") or repeated, f"{path}: no reason above {line!r}"
 
 
 def test_sshd_drop_in_sorts_before_cloud_init():
@@ -173,6 +180,7 @@ def test_fail2ban_ignores_narrow_admin_networks_only():
 
 # Required values, one table per file. The tool tests read the same files back.
 REQUIRED_SSHD = {
+    "usepam": "yes",
     "permitrootlogin": "no",
     "passwordauthentication": "no",
     "kbdinteractiveauthentication": "no",

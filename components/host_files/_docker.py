@@ -3,7 +3,7 @@
 import json
 
 from ._spec import DataDir, HostFile, HostSpec, Slice
-from ._text import HEADER, comment, render_file
+from ._text import HEADER, Setting, render_file, render_unit
 
 DAEMON_JSON = "/etc/docker/daemon.json"
 DAEMON_NOTES = "/etc/docker/daemon.json.md"
@@ -93,15 +93,20 @@ def slice_path(slice_: Slice) -> str:
 
 def render_slice(slice_: Slice) -> HostFile:
     intro = (
-        f"Slice for the containers started with cgroup_parent={slice_.name}. pulumi-docker has\n"
-        "no pids_limit, so this slice's TasksMax is their process limit (CIS Docker 5.28)."
+        f"Slice for the containers started with cgroup_parent={slice_.name}. pulumi-docker\n"
+        "5.2.0's Container has no pids_limit, so this slice's TasksMax is their process limit\n"
+        "(CIS Docker 5.28)."
     )
-    body = (
-        "[Unit]\n"
-        f"Description=hardened-n8n containers in {slice_.name}\n"
-        "\n[Slice]\n"
-        + comment("Most processes and threads all containers in this slice may run together.")
-        + f"TasksMax={slice_.tasks_max}\n"
+    body = render_unit(
+        {
+            "Unit": [Setting("", f"Description=hardened-n8n containers in {slice_.name}")],
+            "Slice": [
+                Setting(
+                    "Most processes and threads all containers in this slice may run together.",
+                    f"TasksMax={slice_.tasks_max}",
+                )
+            ],
+        }
     )
     return HostFile(slice_path(slice_), render_file(intro, body))
 
@@ -132,17 +137,14 @@ def _render_daemon_notes() -> HostFile:
 
 def _render_docker_drop_in(spec: HostSpec) -> HostFile:
     intro = "Start order of docker.service on the hardened-n8n host."
-    body = (
-        "[Unit]\n"
-        + comment(
-            "The data volume is attached just after the server is created and may appear after\n"
-            "boot has started. Docker must not start before it is mounted, or containers would\n"
-            "write their data to the root disk under the mount point. The mount waits for the\n"
-            "device (x-systemd.device-timeout in /etc/fstab). If it never comes, Docker fails\n"
-            "to start instead."
-        )
-        + f"RequiresMountsFor={spec.data_mount}\n"
+    reason = (
+        "The data volume is attached just after the server is created and may appear after\n"
+        "boot has started. Docker must not start before it is mounted, or containers would\n"
+        "write their data to the root disk under the mount point. The mount waits for the\n"
+        "device (x-systemd.device-timeout in /etc/fstab). If it never comes, Docker fails\n"
+        "to start instead."
     )
+    body = render_unit({"Unit": [Setting(reason, f"RequiresMountsFor={spec.data_mount}")]})
     return HostFile(DOCKER_DROP_IN, render_file(intro, body))
 
 
@@ -152,19 +154,36 @@ def _render_data_dirs_unit(spec: HostSpec) -> HostFile:
         "that writes each of them, after the volume is mounted and before Docker starts.\n"
         "install -d also resets owner and mode of a folder that exists already."
     )
-    body = (
-        "[Unit]\n"
-        "Description=Create the n8n data folders on the data volume\n"
-        + comment("The folders live on the volume, so wait for its mount.")
-        + f"RequiresMountsFor={spec.data_mount}\n"
-        + comment("Containers find their folders with the right owner at their first start.")
-        + "Before=docker.service\n"
-        + "\n[Service]\n"
-        + "Type=oneshot\n"
-        + "RemainAfterExit=yes\n"
-        + "".join(_install_line(data_dir) for data_dir in spec.data_dirs)
-        + "\n[Install]\n"
-        + "WantedBy=docker.service\n"
+    creates = [
+        Setting(
+            "" if index else "One folder each, with the owner and mode of its container.",
+            _install_line(data_dir),
+        )
+        for index, data_dir in enumerate(spec.data_dirs)
+    ]
+    body = render_unit(
+        {
+            "Unit": [
+                Setting("", "Description=Create the n8n data folders on the data volume"),
+                Setting(
+                    "The folders live on the volume, so wait for its mount.",
+                    f"RequiresMountsFor={spec.data_mount}",
+                ),
+                Setting(
+                    "Containers find their folders with the right owner at their first start.",
+                    "Before=docker.service",
+                ),
+            ],
+            "Service": [
+                Setting("Runs its commands once and exits.", "Type=oneshot"),
+                Setting(
+                    "Counts as active afterwards, so a start after this one does nothing.",
+                    "RemainAfterExit=yes",
+                ),
+                *creates,
+            ],
+            "Install": [Setting("Runs whenever Docker starts.", "WantedBy=docker.service")],
+        }
     )
     return HostFile(DATA_DIRS_UNIT, render_file(intro, body))
 
@@ -172,5 +191,5 @@ def _render_data_dirs_unit(spec: HostSpec) -> HostFile:
 def _install_line(data_dir: DataDir) -> str:
     return (
         f"ExecStart=/usr/bin/install -d -o {data_dir.uid} -g {data_dir.gid} "
-        f"-m {data_dir.mode} {data_dir.path}\n"
+        f"-m {data_dir.mode} {data_dir.path}"
     )

@@ -3,7 +3,7 @@
 from ._scripts import render_script
 from ._spec import HostFile, HostSpec, admin_networks
 from ._sysctl import SYSCTL_PATH
-from ._text import Setting, comment, render_file, render_settings
+from ._text import Setting, render_file, render_settings, render_unit
 
 UFW_DEFAULTS = "/etc/default/ufw"
 UFW_RULES = "/etc/hardened-n8n/ufw-rules"
@@ -97,21 +97,29 @@ def _render_docker_user_unit() -> HostFile:
         "(Docker's DNAT sends them through FORWARD, not INPUT), so this chain is the filter\n"
         "that keeps a port published by mistake unreachable."
     )
-    unit = [
-        "[Unit]\n",
-        "Description=Filter published container ports in the DOCKER-USER chain\n",
-        comment("Docker creates the DOCKER-USER chain while it starts, so run after it."),
-        "After=docker.service\n",
-        comment(
-            "Stop with Docker and start again with it, so every Docker restart, which\n"
-            "may recreate its chains, is followed by a fresh run."
-        ),
-        "BindsTo=docker.service\n",
-        "\n[Service]\n",
-        "Type=oneshot\n",
-        "RemainAfterExit=yes\n",
-        f"ExecStart={DOCKER_USER_SCRIPT}\n",
-        "\n[Install]\n",
-        "WantedBy=docker.service\n",
-    ]
-    return HostFile(DOCKER_USER_UNIT, render_file(intro, "".join(unit)))
+    unit = render_unit(
+        {
+            "Unit": [
+                Setting("", "Description=Filter published container ports in DOCKER-USER"),
+                Setting(
+                    "Docker creates the DOCKER-USER chain while it starts, so run after it.",
+                    "After=docker.service",
+                ),
+                Setting(
+                    "Stop with Docker and start again with it, so every Docker restart, which\n"
+                    "may recreate its chains, is followed by a fresh run.",
+                    "BindsTo=docker.service",
+                ),
+            ],
+            "Service": [
+                Setting("Runs the script once and exits.", "Type=oneshot"),
+                Setting("Counts as active afterwards, until Docker stops.", "RemainAfterExit=yes"),
+                Setting(
+                    "Replaces the chain's rules in one iptables-restore transaction.",
+                    f"ExecStart={DOCKER_USER_SCRIPT}",
+                ),
+            ],
+            "Install": [Setting("Runs whenever Docker starts.", "WantedBy=docker.service")],
+        }
+    )
+    return HostFile(DOCKER_USER_UNIT, render_file(intro, unit))

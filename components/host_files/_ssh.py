@@ -90,6 +90,11 @@ def _authentication_settings(spec: HostSpec) -> list[Setting]:
             "No challenge-response prompts, which PAM could satisfy with a password (sshd-29).",
             "KbdInteractiveAuthentication no",
         ),
+        Setting(
+            "PAM stays on for account and session setup, as on Debian by default. This deviates\n"
+            "from sshd-26, but with passwords and keyboard-interactive off PAM asks for nothing.",
+            "UsePAM yes",
+        ),
         Setting("Host-based trust is not used (sshd-25).", "HostbasedAuthentication no"),
         Setting("Ignore legacy .rhosts files (sshd-23).", "IgnoreRhosts yes"),
         Setting(

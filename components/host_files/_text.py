@@ -30,6 +30,22 @@ def render_settings(settings: Iterable[Setting], prefix: str = "#") -> str:
     return "\n".join(blocks)
 
 
+def render_unit(sections: dict[str, list[Setting]]) -> str:
+    """Return systemd unit sections, each setting after its reason.
+
+    Description= lines describe themselves and are passed with an empty reason.
+    """
+    parts = []
+    for name, settings in sections.items():
+        lines = [f"[{name}]\n"]
+        for setting in settings:
+            if setting.reason:
+                lines.append(comment(setting.reason))
+            lines.append(setting.line + "\n")
+        parts.append("".join(lines))
+    return "\n".join(parts)
+
+
 def render_file(intro: str, body: str, prefix: str = "#", shebang: str = "") -> str:
     """Join an optional shebang, the header, an intro comment and the body into one file."""
     first = f"{shebang}\n" if shebang else ""
