@@ -72,7 +72,7 @@ def setting_lines(text: str) -> list[str]:
 # Plain checks of the rendered text.
 
 
-def test_render_host_files_sorted_unique_absolute():
+def test_host_files_sorted_unique_absolute():
     files = host_files.render_host_files(SPEC)
     paths = [f.path for f in files]
     assert paths == sorted(paths)
@@ -171,7 +171,7 @@ def test_ssh_port_follows_spec():
     assert "port = 2222" in content_of("/etc/fail2ban/jail.d/hardened-n8n.local", spec)
 
 
-def test_fail2ban_ignores_narrow_admin_networks_only():
+def test_fail2ban_ignores_narrow_admin_networks():
     spec = replace(SPEC, admin_cidrs=("203.0.113.0/24", "0.0.0.0/0", "2001:db8:1::/48", "::/0"))
     assert trusted_admin_networks(spec) == ("203.0.113.0/24", "2001:db8:1::/48")
     jail = content_of("/etc/fail2ban/jail.d/hardened-n8n.local", spec)
@@ -366,7 +366,7 @@ def test_bundle_round_trips_every_file():
     assert decoded == {(f.path, f.mode, f.content) for f in files}
 
 
-def test_user_data_is_gzipped_cloud_config_within_limit():
+def test_user_data_gzipped_within_limit():
     files = host_files.render_host_files(SPEC) + (EXTRA_FILE,)
     key = (
         "-----BEGIN OPENSSH PRIVATE KEY-----\n"
@@ -413,7 +413,7 @@ def test_cloud_config_packages():
         assert package in packages, package
 
 
-def test_cloud_config_mounts_volume_by_id_with_nofail():
+def test_cloud_config_volume_mount():
     [mount] = cloud_config()["mounts"]
     device, mount_point, filesystem, options, _, _ = mount
     assert device == SPEC.volume_device
@@ -423,7 +423,7 @@ def test_cloud_config_mounts_volume_by_id_with_nofail():
     assert any(o.startswith("x-systemd.device-timeout=") for o in options.split(","))
 
 
-def test_cloud_config_writes_every_file_and_applies_once():
+def test_cloud_config_write_files_and_runcmd():
     files = host_files.render_host_files(SPEC) + (EXTRA_FILE,)
     config = cloud_config(files)
     written = {entry["path"]: entry for entry in config["write_files"]}
@@ -622,7 +622,7 @@ def effective_sshd(sandbox: Sandbox) -> tuple[subprocess.CompletedProcess, dict[
     return result, settings
 
 
-def test_sshd_accepts_drop_in_and_its_values_win(sandbox):
+def test_sshd_drop_in_values_win(sandbox):
     drop_in = files_by_path()[SSHD_DROP_IN]
     sandbox.put(SSHD_DROP_IN, drop_in.content, 0o600)
     # What cloud-init might write, and worse: the drop-in must still win.
@@ -735,7 +735,7 @@ def test_scripts_parse_with_debian_interpreters(sandbox):
     assert result.returncode == 0, output(result)
 
 
-def test_docker_user_chain_filters_public_interface(sandbox):
+def test_docker_user_filters_public_interface(sandbox):
     sandbox.put(DOCKER_USER_SCRIPT, content_of(DOCKER_USER_SCRIPT), 0o755)
     # Docker creates the chain and jumps to it from FORWARD before the script runs.
     prepare = "iptables -N DOCKER-USER && iptables -A FORWARD -j DOCKER-USER"
@@ -761,7 +761,7 @@ def test_docker_user_chain_filters_public_interface(sandbox):
     ]
 
 
-def test_docker_user_script_fails_without_default_route(sandbox):
+def test_docker_user_needs_default_route(sandbox):
     sandbox.put(DOCKER_USER_SCRIPT, content_of(DOCKER_USER_SCRIPT), 0o755)
 
     result = sandbox.run(f"iptables -N DOCKER-USER && {DOCKER_USER_SCRIPT}")
@@ -838,7 +838,7 @@ def test_apply_installs_bundle_then_changes_nothing(sandbox):
     assert {f.path: sandbox.changed(f.path).stat().st_mtime_ns for f in files} == stamps
 
 
-def test_apply_deletes_unlisted_ufw_rule_keeps_listed(sandbox):
+def test_apply_deletes_unlisted_ufw_rules(sandbox):
     files = bundle_files()
     prepare_apply(sandbox, files)
     stale = sandbox.run(
@@ -856,7 +856,7 @@ def test_apply_deletes_unlisted_ufw_rule_keeps_listed(sandbox):
     assert "ufw limit from 203.0.113.0/24 to any port 22 proto tcp" in listed
 
 
-def test_apply_check_lists_only_changed_and_its_service(sandbox):
+def test_apply_check_lists_changed_only(sandbox):
     files = bundle_files()
     prepare_apply(sandbox, files)
     assert run_apply(sandbox, files).returncode == 0
@@ -885,7 +885,7 @@ def test_apply_check_lists_only_changed_and_its_service(sandbox):
         ("/etc/systemd/system/docker.service.d/10-hardened-n8n.conf", False),
     ],
 )
-def test_apply_restarts_docker_only_for_daemon_json(sandbox, path, restarts_docker):
+def test_apply_restarts_docker_for_daemon_json(sandbox, path, restarts_docker):
     files = bundle_files()
     prepare_apply(sandbox, files)
     assert run_apply(sandbox, files).returncode == 0
@@ -1001,7 +1001,7 @@ BROKEN_BUNDLES = {
 
 
 @pytest.mark.parametrize("case", sorted(BROKEN_BUNDLES))
-def test_apply_rejects_broken_file_installs_nothing(sandbox, case):
+def test_apply_rejects_broken_file(sandbox, case):
     breaks, expected = BROKEN_BUNDLES[case]
     files = breaks(bundle_files())
     prepare_apply(sandbox, bundle_files())
@@ -1031,7 +1031,7 @@ def test_apply_rolls_back_when_install_fails(sandbox):
     assert not sandbox.changed("/etc/a-first.conf").exists()
 
 
-def test_apply_checks_sysctl_keys_against_running_kernel(sandbox):
+def test_apply_sysctl_keys_on_running_kernel(sandbox):
     # Keys that exist on every kernel this runs on, then one that exists on none.
     good = HostFile(SYSCTL_PATH, "net.ipv4.tcp_syncookies = 1\nfs.protected_symlinks = 1\n")
     bad = HostFile(SYSCTL_PATH, "net.ipv4.tcp_syncookies = 1\nnet.ipv4.no_such_key = 1\n")

@@ -35,7 +35,9 @@ def render_fail2ban_jails(spec: HostSpec) -> HostFile:
             "Ban with nftables, as Debian 13's defaults-debian.conf does. The bans live in their\n"
             "own table (inet f2b-table, input hook, priority -1), so they apply before UFW's\n"
             "rules. The ufw action would instead add UFW rules, which n8n-host-apply deletes\n"
-            "as rules not in /etc/hardened-n8n/ufw-rules.",
+            "as rules not in /etc/hardened-n8n/ufw-rules.\n"
+            "NOTE: the input hook sees traffic to the host only. Published container ports are\n"
+            "forwarded, so a ban blocks SSH but not the web ports.",
             "banaction = nftables",
         ),
         Setting(
