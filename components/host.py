@@ -171,6 +171,8 @@ def pinned_ssh_options(host_public_key: str) -> list[str]:
 
     KnownHostsCommand prints the one trusted key for the host ssh asks about (%H), and the
     known_hosts files are ignored, so no trust-on-first-use entry is ever consulted or written.
+    The Docker CLI starts one ssh per connection; sharing one master connection keeps a deploy
+    under UFW's SSH rate limit (six new connections per 30 seconds from one address).
     """
     return [
         "-o",
@@ -183,6 +185,12 @@ def pinned_ssh_options(host_public_key: str) -> list[str]:
         "HostKeyAlgorithms=ssh-ed25519",
         "-o",
         f"KnownHostsCommand=/bin/echo %H {host_public_key}",
+        "-o",
+        "ControlMaster=auto",
+        "-o",
+        "ControlPath=~/.ssh/hardened-n8n-%C",
+        "-o",
+        "ControlPersist=120",
     ]
 
 

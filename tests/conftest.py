@@ -10,6 +10,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from sandbox import Sandbox, make_sandbox  # noqa: E402
+
 from policy import PolicyConfig, Resource  # noqa: E402
 from tools import offline  # noqa: E402
 
@@ -78,3 +80,9 @@ def prod_resources(prod_recording) -> list[Resource]:
 @pytest.fixture(scope="session")
 def prod_policy_config() -> PolicyConfig:
     return policy_config_for(prod_config()[0])
+
+
+@pytest.fixture
+def sandbox(tmp_path) -> Sandbox:
+    """A throwaway overlay of the Debian 13 root with private mounts and network."""
+    return make_sandbox(tmp_path)
