@@ -10,8 +10,8 @@ import ipaddress
 import re
 import struct
 
-# Hetzner Cloud server types on sale. The cx22-cx52 and cpx11-cpx51 families were replaced by
-# cx23-cx53 and cpx12-cpx62 (Hetzner's server type changelog, October 2025).
+# Hetzner Cloud server types on sale. Hetzner no longer sells the cx22-cx52 and cpx11-cpx51
+# families; cx23-cx53 and cpx12-cpx62 replace them, size for size.
 CURRENT_SERVER_TYPES = frozenset(
     ["cx23", "cx33", "cx43", "cx53"]
     + ["cpx12", "cpx22", "cpx32", "cpx42", "cpx52", "cpx62"]

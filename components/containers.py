@@ -40,7 +40,7 @@ class Healthcheck:
 
 @dataclass(frozen=True)
 class ContainerConfig:
-    """What differs between containers; everything else is fixed by `hardened_container`."""
+    """The settings that differ between containers; `hardened_container` fixes the rest."""
 
     image_ref: str
     healthcheck: Healthcheck

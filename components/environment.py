@@ -1,7 +1,7 @@
 """Container environments of Postgres, Redis, n8n and its task runners.
 
-Values that are secrets stay Pulumi Outputs marked secret; `render_env` joins them into the
-list docker expects, and the joined list is itself secret whenever one value is.
+Values that are secrets stay Pulumi Outputs marked secret. `render_env` joins them into the
+list that Docker expects, and the joined list is secret whenever one of its values is.
 """
 
 import pulumi
@@ -78,7 +78,7 @@ def n8n_env(settings: Settings, secrets: Secrets, role: str) -> dict[str, EnvVal
         "N8N_VERSION_NOTIFICATIONS_ENABLED": "false",
         "N8N_PERSONALIZATION_ENABLED": "false",
         "N8N_HIRING_BANNER_ENABLED": "false",
-        # Code in workflows cannot read n8n's environment, which holds every secret above.
+        # Code in workflows cannot read n8n's environment, which contains every secret above.
         "N8N_BLOCK_ENV_ACCESS_IN_NODE": "true",
         "N8N_BLOCK_FILE_ACCESS_TO_N8N_FILES": "true",
         "N8N_ENFORCE_SETTINGS_FILE_PERMISSIONS": "true",

@@ -32,7 +32,7 @@ def context_digest(folder: Path) -> str:
 
 
 class WebhookGateway(pulumi.ComponentResource):
-    """Checks signature, freshness and uniqueness of payment webhooks before n8n sees them."""
+    """Checks signature, freshness and uniqueness of payment webhooks before n8n receives them."""
 
     def __init__(
         self,

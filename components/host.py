@@ -169,7 +169,7 @@ class Host(pulumi.ComponentResource):
 def pinned_ssh_options(host_public_key: str) -> list[str]:
     """Return ssh options that accept only the generated host key (OpenSSH 8.5 or later).
 
-    KnownHostsCommand prints the one trusted key for the host ssh asks about (%H), and the
+    KnownHostsCommand prints the one trusted key for the host that ssh looks up (%H), and the
     known_hosts files are ignored, so no trust-on-first-use entry is ever consulted or written.
     The Docker CLI starts one ssh per connection; sharing one master connection keeps a deploy
     under UFW's SSH rate limit (six new connections per 30 seconds from one address).

@@ -140,8 +140,8 @@ class N8n(pulumi.ComponentResource):
         env = environment.n8n_env(self._settings, self._secrets, plan.role)
         config = ContainerConfig(
             image_ref=plan.image,
-            # Main serves the editor and webhooks; a worker's queue health check answers on
-            # the same port (QUEUE_HEALTH_CHECK_PORT defaults to it).
+            # Main serves the editor and webhooks. A worker serves its queue health check on
+            # the same port, since QUEUE_HEALTH_CHECK_PORT defaults to it.
             healthcheck=Healthcheck(http_health(services.N8N_PORT)),
             envs=environment.render_env(env),
             command=["worker"] if plan.role == "n8n-worker" else None,

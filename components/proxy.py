@@ -16,7 +16,7 @@ CADDYFILE_PATH = f"{services.CONFIG_DIR}/Caddyfile"
 # and HTTP/3 over QUIC.
 PUBLISHED_PORTS = ((80, "tcp"), (443, "tcp"), (443, "udp"))
 
-# Busybox wget of the Alpine image asks the health site the Caddyfile binds to loopback.
+# Busybox wget of the Alpine image requests the health site that the Caddyfile binds to loopback.
 HEALTHY = ["CMD", "wget", "-q", "-O", "/dev/null", f"http://{caddyfile.HEALTH_ADDRESS}/healthz"]
 
 

@@ -1,7 +1,7 @@
 """Webhook gateway routes from stack config, and their signing secrets.
 
-Routes are plain config (they appear in previews and in the proxy's routing); their secrets are
-a separate key that must be set with --secret, so a route never drags a secret into the plan.
+Routes are plain config, because they appear in previews and in the proxy's routing. Their
+secrets are a separate key that must be set with --secret, so no route puts a secret in a plan.
 """
 
 import json

@@ -1,9 +1,9 @@
 """Policy rules as plain functions of a resource's type and inputs.
 
 The pytest policy tests and the CrossGuard pack run the same functions. A rule reads inputs
-through the Mapping and Sequence interfaces only: CrossGuard hands in proxies that raise
-UnknownValueError when a value is unknown during a preview, and that error must reach
-CrossGuard, which then reports that the rule could not decide.
+through the Mapping and Sequence interfaces only, because CrossGuard passes proxies that raise
+UnknownValueError for a value not known during a preview. That error must reach CrossGuard,
+which then reports that the rule could not decide.
 """
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -24,7 +24,7 @@ ADVISORY = "advisory"
 
 @dataclass(frozen=True)
 class PolicyConfig:
-    """What a rule needs to know about the stack; the pack reads it from its policy config."""
+    """Stack facts a rule needs, which the pack reads from its policy config."""
 
     require_delete_protection: bool = True
     require_backups: bool = True
@@ -40,8 +40,8 @@ class Resource:
     name: str
     urn: str
     inputs: Mapping[str, Any]
-    # Input paths the program marked secret; None where the caller cannot know (CrossGuard's
-    # Python SDK unwraps secrets before a rule sees them).
+    # Input paths the program marked secret, or None where the caller cannot know, because
+    # CrossGuard's Python SDK unwraps secrets before calling a rule.
     secret_paths: frozenset[str] | None = None
     dependencies: tuple[str, ...] = ()
     parent: str = ""

@@ -1,6 +1,6 @@
 """Run the real program under Pulumi's mocks and record every resource it registers.
 
-The tests, the policy checks and the offline plan all use this one runner, so each sees the
+The tests, the policy checks and the offline plan all use this one runner, so each gets the
 resources exactly as the engine would receive them: camelCase inputs, with the secret ones
 known by their path.
 """

@@ -2,9 +2,9 @@
 
 Usage: python -m tools.plan [STACK_FILE] [--out FOLDER]
 
-Runs the real program under Pulumi's mocks against the stack file (default Pulumi.prod.yaml),
-prints each resource with its parent and key inputs, secrets masked, and writes the rendered
-host files to FOLDER (default plan/) so a reviewer can read a change as plain files.
+Runs the real program under Pulumi's mocks against the stack file (default Pulumi.prod.yaml)
+and prints each resource under its parent with its key inputs, secrets masked. It also writes
+the rendered host files to FOLDER (default plan/), so a reviewer can read a change as files.
 """
 
 import argparse
@@ -213,7 +213,7 @@ def write_host_files(recording: offline.Recording, masker: Masker, folder: Path)
             target.write_text(masker.text(entry["content"]))
             count += 1
     for server in recording.of_type("hcloud:index/server:Server"):
-        # The user data holds the SSH host key; the masker replaces it like every secret.
+        # The user data contains the SSH host key, which the masker replaces like every secret.
         target = folder / "cloud-init" / f"{server.name}.yaml"
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(masker.text(decode_user_data(server.inputs["userData"])))
