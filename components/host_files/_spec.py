@@ -5,6 +5,8 @@ import posixpath
 import re
 from dataclasses import dataclass
 
+from components.checks import SSH_KEY_TYPES, check_clock_time
+
 # Login names that useradd accepts on Debian without --badname.
 _USER_NAME = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")
 # Paths end up in systemd unit lines, fstab and shell scripts, so they stay free of spaces,
@@ -13,19 +15,9 @@ _SAFE_PATH = re.compile(r"^/[A-Za-z0-9._/-]*$")
 # A dash in a slice name nests the slice ("a-b.slice" lives in "a.slice"), so one is allowed.
 _SLICE_NAME = re.compile(r"^[A-Za-z0-9_]+(-[A-Za-z0-9_]+)?\.slice$")
 _MODE = re.compile(r"^0[0-7]{3}$")
-_CLOCK_TIME = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
 # journald size values: bytes with an optional K, M, G or T suffix (journald.conf(5)).
 _JOURNAL_SIZE = re.compile(r"^[1-9][0-9]*[KMGT]?$")
 _TIMEZONE = re.compile(r"^[A-Za-z0-9_+-]+(/[A-Za-z0-9_+-]+)*$")
-_SSH_KEY_TYPES = (
-    "ssh-ed25519",
-    "sk-ssh-ed25519@openssh.com",
-    "ecdsa-sha2-nistp256",
-    "ecdsa-sha2-nistp384",
-    "ecdsa-sha2-nistp521",
-    "sk-ecdsa-sha2-nistp256@openssh.com",
-    "ssh-rsa",
-)
 _PROTOCOLS = ("tcp", "udp")
 
 
@@ -103,10 +95,10 @@ def _user_problems(spec: HostSpec) -> list[str]:
         problems.append("admin_ssh_keys is empty: the admin user logs in with a key only")
     for key in spec.admin_ssh_keys:
         fields = key.split()
-        if "\n" in key or len(fields) < 2 or fields[0] not in _SSH_KEY_TYPES:
+        if "\n" in key or len(fields) < 2 or fields[0] not in SSH_KEY_TYPES:
             problems.append(
                 f"admin_ssh_keys entry {key[:40]!r} is not one OpenSSH public key line "
-                f"of a type in {', '.join(_SSH_KEY_TYPES)}"
+                f"of a type in {', '.join(SSH_KEY_TYPES)}"
             )
     return problems
 
@@ -184,7 +176,7 @@ def _slice_problems(slices: tuple[Slice, ...]) -> list[str]:
 
 def _schedule_problems(spec: HostSpec) -> list[str]:
     problems = []
-    if not _CLOCK_TIME.match(spec.reboot_time):
+    if check_clock_time(spec.reboot_time):
         problems.append(f"reboot_time {spec.reboot_time!r} must be HH:MM (24-hour clock)")
     if not _TIMEZONE.match(spec.timezone):
         problems.append(f"timezone {spec.timezone!r} must be a zone name like 'UTC'")
