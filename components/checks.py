@@ -53,11 +53,14 @@ MIN_RSA_BITS = 3072
 # Networks broader than these leave SSH open to a large part of the internet.
 MIN_IPV4_PREFIX = 8
 MIN_IPV6_PREFIX = 16
+_IPV4_MAPPED = ipaddress.ip_network("::ffff:0:0/96")
 
 _USER_NAME = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")
 _RESERVED_USERS = frozenset(["root", "daemon", "bin", "sys", "sync", "nobody", "docker", "admin"])
 _DOMAIN_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# Conservative on purpose: the address is written into the Caddyfile, so no quotes or braces.
+_EMAIL = re.compile(r"^[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]+\.[A-Za-z]{2,63}$")
+_MAX_EMAIL_LENGTH = 254
 _VERSION = re.compile(r"^\d+\.\d+\.\d+$")
 _CLOCK_TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
@@ -96,6 +99,8 @@ def check_user_name(value: str) -> str | None:
 
 def check_ssh_public_key(line: str) -> str | None:
     """Check one OpenSSH public key line: known type, valid base64 blob, RSA size."""
+    if any(ord(char) < 32 or ord(char) == 127 for char in line):
+        return "contains a line break or control character; give each key as its own list entry"
     fields = line.split()
     if len(fields) < 2:
         return "is not an OpenSSH public key line ('TYPE BASE64 [COMMENT]')"
@@ -145,6 +150,8 @@ def check_admin_cidr(value: str) -> str | None:
         except ValueError:
             return f"{value!r} is not an IPv4 or IPv6 network in CIDR form (203.0.113.0/24)"
         return f"{value!r} has host bits set; did you mean {str(loose)!r}?"
+    if network.version == 6 and network.subnet_of(_IPV4_MAPPED):
+        return f"{value!r} is an IPv4-mapped IPv6 network; list the IPv4 network itself"
     if network.prefixlen == 0:
         return f"{value!r} opens SSH to the whole internet; list only your own networks"
     minimum = MIN_IPV4_PREFIX if network.version == 4 else MIN_IPV6_PREFIX
@@ -167,8 +174,8 @@ def check_domain(value: str) -> str | None:
 def check_email(value: str) -> str | None:
     if not value:
         return "is required: the ACME certificate authority sends expiry notices there"
-    if not _EMAIL.match(value):
-        return f"{value!r} is not an e-mail address"
+    if len(value) > _MAX_EMAIL_LENGTH or not _EMAIL.match(value):
+        return f"{value!r} is not a plain e-mail address such as ops@example.com"
     return None
 
 

@@ -5,6 +5,9 @@ before the program runs, so this module contains no second copy of them. A key t
 was removed from Pulumi.yaml, and that is reported like any other invalid setting.
 """
 
+import base64
+import difflib
+import hashlib
 import zoneinfo
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,7 +15,14 @@ from typing import Any
 import pulumi
 
 from components import checks, nodes, webhooks
-from components.stack_config import is_secret, parse_json, raw_value, secret_value
+from components.stack_config import (
+    configured_keys,
+    declared_keys,
+    is_secret,
+    parse_json,
+    raw_value,
+    secret_value,
+)
 
 MAX_WORKERS = 8
 SECRET_OVERRIDE_KEYS = ("n8nEncryptionKey", "postgresPassword", "redisPassword", "runnersAuthToken")
@@ -69,9 +79,53 @@ def load_settings() -> Settings:
     """Read and validate every stack setting; raise SettingsError listing all problems."""
     reader = _Reader(pulumi.get_stack())
     settings = reader.build()
+    _check_unknown_keys(reader)
+    if not reader.problems:
+        _check_rendering(reader, settings)
     if reader.problems:
         raise SettingsError(_format_problems(reader.stack, reader.problems))
     return settings
+
+
+def _check_unknown_keys(reader: "_Reader") -> None:
+    """Report stack keys of this project that Pulumi.yaml does not declare (likely typos)."""
+    declared = declared_keys()
+    for key in sorted(configured_keys() - declared):
+        close = difflib.get_close_matches(key, declared, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        reader.report(key, f"is not a setting of this program{hint}", f"pulumi config rm {key}")
+
+
+def _check_rendering(reader: "_Reader", settings: "Settings") -> None:
+    """Render every host file and the user data once, so no renderer fails after resources.
+
+    The renderers check their input again; a problem they find that the checks above missed
+    is still reported here, before the first resource is declared.
+    """
+    from components import host_files, services
+    from components.host import host_spec
+    from components.proxy import render_proxy_file
+
+    plans = services.plan_services(
+        settings.n8n_version, settings.worker_count, bool(settings.webhook_routes)
+    )
+    private, public = _stand_in_host_key()
+    try:
+        spec = host_spec(settings, plans, "0")
+        files = host_files.render_host_files(spec) + (render_proxy_file(settings),)
+        host_files.render_user_data(spec, files, private, public)
+    except ValueError as error:
+        reader.report("settings", str(error), "correct the setting the message names")
+
+
+def _stand_in_host_key() -> tuple[str, str]:
+    # As long and as incompressible as a real ED25519 key, for the user data size check.
+    noise = b"".join(hashlib.sha512(bytes([i])).digest() for i in range(5))
+    body = base64.b64encode(noise).decode()
+    lines = "\n".join(body[i : i + 70] for i in range(0, len(body), 70))
+    private = f"-----BEGIN OPENSSH PRIVATE KEY-----\n{lines}\n-----END OPENSSH PRIVATE KEY-----\n"
+    blob = base64.b64encode(b"\x00\x00\x00\x0bssh-ed25519\x00\x00\x00\x20" + noise[:32])
+    return private, "ssh-ed25519 " + blob.decode()
 
 
 def _format_problems(stack: str, problems: list[Problem]) -> str:
@@ -105,7 +159,7 @@ class _Reader:
         value = str(value)
         message = check(value) if check else None
         if message:
-            self.report(key, message, f"pulumi config set {key} {_example(key)}")
+            self.report(key, message, f"pulumi config set {key} {_example(key, value)}")
         return value
 
     def number(self, key: str, low: int, high: int) -> int:
@@ -123,22 +177,25 @@ class _Reader:
             return False
         return value
 
-    def items(self, key: str, kind: type) -> list:
+    def items(self, key: str, kind: type) -> list | None:
+        """Return a list setting, or None (already reported) when it is missing or not a list."""
         value = parse_json(self.raw(key))
         if value is None:
-            return []
+            return None
         if not isinstance(value, list) or not all(isinstance(item, kind) for item in value):
             self.report(
                 key,
-                f"must be a list of {kind.__name__} values",
+                f"must be a list of {_KIND_NAMES[kind]}",
                 f"pulumi config set --path '{key}[0]' VALUE",
             )
-            return []
+            return None
         return value
 
     def build(self) -> Settings:
         return _read_all(self)
 
+
+_KIND_NAMES = {str: "strings", dict: "objects"}
 
 _EXAMPLES = {
     "location": "fsn1",
@@ -153,7 +210,9 @@ _EXAMPLES = {
 }
 
 
-def _example(key: str) -> str:
+def _example(key: str, value: str) -> str:
+    if key == "serverType" and value in checks.RETIRED_SERVER_TYPES:
+        return checks.RETIRED_SERVER_TYPES[value]
     return _EXAMPLES.get(key, "VALUE")
 
 
@@ -174,7 +233,9 @@ def check_secret_text(value: str) -> str | None:
 def _read_all(reader: _Reader) -> Settings:
     host = _read_host(reader)
     n8n = _read_n8n(reader)
-    routes = webhooks.read_routes(reader, blocked=n8n["blocked_node_types"])
+    routes = webhooks.read_routes(
+        reader, n8n["blocked_node_types"], parse_json(raw_value("blockedNodes")) or []
+    )
     return Settings(
         stack=reader.stack,
         **host,
@@ -214,7 +275,10 @@ def _read_host(reader: _Reader) -> dict[str, Any]:
 
 
 def _read_ssh_keys(reader: _Reader) -> tuple[str, ...]:
-    keys = [line.strip() for line in reader.items("adminSshKeys", str)]
+    listed = reader.items("adminSshKeys", str)
+    if listed is None:
+        return ()
+    keys = [line.strip() for line in listed]
     if not keys:
         reader.report(
             "adminSshKeys",
@@ -234,6 +298,8 @@ def _ssh_key_fix(index: int) -> str:
 
 def _read_admin_cidrs(reader: _Reader) -> tuple[str, ...]:
     cidrs = reader.items("adminCidrs", str)
+    if cidrs is None:
+        return ()
     if not cidrs:
         reader.report(
             "adminCidrs",
@@ -254,7 +320,7 @@ def _read_admin_cidrs(reader: _Reader) -> tuple[str, ...]:
 def _read_n8n(reader: _Reader) -> dict[str, Any]:
     version = reader.text("n8nVersion", checks.check_version)
     worker_count = reader.number("workerCount", 1, MAX_WORKERS)
-    names = reader.items("blockedNodes", str)
+    names = reader.items("blockedNodes", str) or []
     types, exclude = _resolve_nodes(reader, version, names)
     return {
         "n8n_version": version,
@@ -274,9 +340,12 @@ def _resolve_nodes(reader: _Reader, version: str, names: list[str]) -> tuple[tup
             "n8nVersion", str(error), "python tools/generate_node_catalogue.py " + version
         )
         return (), "[]"
-    types, errors = nodes.resolve_blocked_nodes(names, catalogue)
-    for message in errors:
-        reader.report("blockedNodes", message, "pulumi config set --path 'blockedNodes[0]' NAME")
+    for index, name in enumerate(names):
+        # One name at a time, so that each problem names its list entry.
+        for message in nodes.resolve_blocked_nodes([name], catalogue)[1]:
+            key = f"blockedNodes[{index}]"
+            reader.report(key, message, f"pulumi config set --path '{key}' NAME")
+    types, _ = nodes.resolve_blocked_nodes(names, catalogue)
     return types, nodes.render_nodes_exclude(types)
 
 

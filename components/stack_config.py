@@ -1,11 +1,32 @@
 """Raw access to this project's stack config, as the Pulumi CLI hands it to the program."""
 
 import json
+from pathlib import Path
 from typing import Any
 
-from pulumi.runtime.config import get_config, get_config_secret_keys_env, is_config_secret
+import yaml
+from pulumi.runtime.config import (
+    CONFIG,
+    get_config,
+    get_config_env,
+    get_config_secret_keys_env,
+    is_config_secret,
+)
 
 PROJECT = "hardened-n8n"
+PROJECT_FILE = Path(__file__).resolve().parents[1] / "Pulumi.yaml"
+
+
+def declared_keys() -> set[str]:
+    """Return the keys Pulumi.yaml declares for this project."""
+    return set(yaml.safe_load(PROJECT_FILE.read_text())["config"])
+
+
+def configured_keys() -> set[str]:
+    """Return the keys of this project that the stack sets, as the CLI passed them."""
+    full_keys = set(CONFIG.get()) | set(get_config_env())
+    prefix = f"{PROJECT}:"
+    return {key.removeprefix(prefix) for key in full_keys if key.startswith(prefix)}
 
 
 def raw_value(key: str) -> Any:

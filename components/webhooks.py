@@ -13,7 +13,7 @@ import pulumi
 
 from components import caddyfile
 from components.stack_config import is_secret, secret_value
-from gateway.webhook_gateway.config import validate_routes
+from gateway.webhook_gateway.config import DEFAULT_DEDUP_TTL_SECONDS, validate_routes
 
 if TYPE_CHECKING:
     from components.settings import _Reader
@@ -24,7 +24,6 @@ N8N_PREFIX = "/webhook/"
 MAX_SECRETS_PER_ROUTE = 2
 MIN_SECRET_LENGTH = 16
 
-_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
 # Stack config uses camelCase; the gateway's own configuration uses snake_case.
 _FIELD_NAMES = {
     "name": "name",
@@ -52,42 +51,69 @@ class Route:
     gateway_config: dict[str, Any]
 
 
-def read_routes(reader: "_Reader", blocked: tuple[str, ...]) -> tuple[Route, ...]:
+def read_routes(
+    reader: "_Reader", blocked: tuple[str, ...], blocked_names: list[str]
+) -> tuple[Route, ...]:
     """Read webhookRoutes, reporting every invalid route field to the reader."""
-    raw = reader.items("webhookRoutes", dict)
+    raw = reader.items("webhookRoutes", dict) or []
     routes = []
     for index, entry in enumerate(raw):
         route = _read_route(reader, index, entry)
         if route:
-            routes.append(route)
+            routes.append((index, route))
     _check_unique(reader, routes)
     if routes and WEBHOOK_NODE_TYPE in blocked:
+        names = [n.lower().removeprefix("n8n-nodes-base.") for n in blocked_names]
+        index = names.index("webhook") if "webhook" in names else 0
         reader.report(
-            "blockedNodes",
+            f"blockedNodes[{index}]",
             "blocks the Webhook node, but webhookRoutes forward verified events to n8n webhooks",
-            "remove Webhook from blockedNodes (pulumi config edit)",
+            f"pulumi config rm --path 'blockedNodes[{index}]'",
         )
-    return tuple(routes)
+    return tuple(route for _, route in routes)
 
 
 def _read_route(reader: "_Reader", index: int, entry: dict[str, Any]) -> Route | None:
     key = f"webhookRoutes[{index}]"
-    fix = f"pulumi config set --path '{key}.FIELD' VALUE"
     unknown = sorted(set(entry) - set(_FIELD_NAMES))
+    for name in unknown:
+        reader.report(
+            f"{key}.{name}",
+            f"is not a route field; known fields: {', '.join(_FIELD_NAMES)}",
+            f"pulumi config rm --path '{key}.{name}'",
+        )
     if unknown:
-        reader.report(key, f"has unknown fields {unknown}; known: {sorted(_FIELD_NAMES)}", fix)
         return None
     config = {_FIELD_NAMES[name]: value for name, value in entry.items()}
     if isinstance(config.get("hmac"), dict):
         config["hmac"] = {_HMAC_FIELD_NAMES.get(k, k): v for k, v in config["hmac"].items()}
-    problems = validate_routes([config]) + _path_problems(config)
-    if not _NAME.match(str(config.get("name", ""))):
-        problems.append("name must be lowercase letters, digits and '-', starting with a letter")
+    # The gateway checks its own configuration with the same function and the same duplicate
+    # window, so a route accepted here also starts there.
+    problems = validate_routes([config], dedup_ttl_seconds=DEFAULT_DEDUP_TTL_SECONDS)
+    problems = [_camel_case(p) for p in problems] + _path_problems(config)
     for problem in problems:
-        reader.report(key, problem, fix)
+        field_name = _field_named(problem)
+        reader.report(
+            f"{key}.{field_name}" if field_name else key,
+            problem,
+            f"pulumi config set --path '{key}.{field_name or 'FIELD'}' VALUE",
+        )
     if problems:
         return None
     return Route(config["name"], config["public_path"], config["n8n_path"], config)
+
+
+def _camel_case(problem: str) -> str:
+    """Name fields in a gateway message as the stack config spells them."""
+    for camel, snake in {**_FIELD_NAMES, **_HMAC_FIELD_NAMES}.items():
+        problem = re.sub(rf"\b{snake}\b", camel, problem)
+    return problem
+
+
+def _field_named(problem: str) -> str | None:
+    """Return the first route field a message names, for the fixing command."""
+    positions = [(problem.find(name), name) for name in _FIELD_NAMES if name in problem]
+    return min(positions)[1] if positions else None
 
 
 def _path_problems(config: dict[str, Any]) -> list[str]:
@@ -104,21 +130,28 @@ def _path_problems(config: dict[str, Any]) -> list[str]:
     return problems
 
 
-def _check_unique(reader: "_Reader", routes: list[Route]) -> None:
-    for attribute in ("name", "public_path"):
-        values = [getattr(route, attribute) for route in routes]
-        for value in sorted({v for v in values if values.count(v) > 1}):
-            reader.report(
-                "webhookRoutes",
-                f"more than one route has {attribute} {value!r}",
-                "pulumi config edit",
-            )
+def _check_unique(reader: "_Reader", routes: list[tuple[int, Route]]) -> None:
+    for attribute, field_name in (("name", "name"), ("public_path", "publicPath")):
+        seen: dict[str, int] = {}
+        for index, route in routes:
+            value = getattr(route, attribute)
+            if value in seen:
+                key = f"webhookRoutes[{index}].{field_name}"
+                reader.report(
+                    key,
+                    f"{value!r} is already used by webhookRoutes[{seen[value]}]",
+                    f"pulumi config set --path '{key}' OTHER",
+                )
+            seen.setdefault(value, index)
 
 
 def read_secrets(reader: "_Reader", routes: tuple[Route, ...]) -> pulumi.Output | None:
     """Check webhookSecrets against the routes and return it as a Pulumi secret."""
     text = secret_value("webhookSecrets")
-    secrets = json.loads(text) if text else {}
+    try:
+        secrets = json.loads(text) if text else {}
+    except json.JSONDecodeError:
+        secrets = None
     if not routes:
         return None
     if secrets and not is_secret("webhookSecrets"):
@@ -129,10 +162,14 @@ def read_secrets(reader: "_Reader", routes: tuple[Route, ...]) -> pulumi.Output 
         )
         return None
     problems = route_secret_problems(secrets, routes)
+    route_names = {route.name for route in routes}
     for key, message in problems:
-        reader.report(
-            key, message, f"pulumi config set --secret --path '{key.split('[')[0]}[0]' SECRET"
-        )
+        name = key.removeprefix("webhookSecrets.")
+        if name in route_names or key == "webhookSecrets":
+            fix = f"pulumi config set --secret --path '{key}[0]' SECRET"
+        else:
+            fix = f"pulumi config rm --path '{key}'"
+        reader.report(key, message, fix)
     if problems:
         return None
     return pulumi.Output.secret(secrets)

@@ -56,7 +56,8 @@ CASES = [
     ("adminSshKeys", [RSA_1024], "1024 bits", "adminSshKeys[0]"),
     ("domain", "", "is required", "pulumi config set domain"),
     ("domain", "https://n8n.example.com", "not a fully qualified", "pulumi config set domain"),
-    ("acmeEmail", "ops-at-example", "not an e-mail address", "pulumi config set acmeEmail"),
+    ("acmeEmail", "ops-at-example", "not a plain e-mail address", "pulumi config set acmeEmail"),
+    ("acmeEmail", 'ops"@example.com', "not a plain e-mail address", "pulumi config set acmeEmail"),
     ("timezone", "Mars/Olympus", "not an IANA time zone", "pulumi config set timezone"),
     ("n8nVersion", "latest", "not an exact n8n release", "pulumi config set n8nVersion"),
     ("n8nVersion", "1.0.0", "generate_node_catalogue", "tools/generate_node_catalogue.py 1.0.0"),
@@ -150,3 +151,94 @@ def test_error_names_stack_and_deploys_nothing():
 
 def test_prod_stack_is_valid(prod_recording):
     assert prod_recording.error is None
+
+
+def test_key_with_line_break_rejected_early():
+    two_keys = ED25519 + "\n" + ED25519.replace("a@b", "evil@b")
+
+    text = error_of({"adminSshKeys": [two_keys]})
+
+    assert "adminSshKeys[0]: contains a line break" in text
+
+
+def test_mistyped_key_rejected_with_suggestion():
+    config, secret_keys = prod_config()
+    config["hardened-n8n:adminCidr"] = json.dumps(["0.0.0.0/0"])
+
+    recording = offline.run_program(config, secret_keys)
+
+    assert isinstance(recording.error, SettingsError)
+    assert "adminCidr: is not a setting of this program; did you mean 'adminCidrs'?" in str(
+        recording.error
+    )
+    assert "pulumi config rm adminCidr" in str(recording.error)
+    assert recording.resources == []
+
+
+def test_route_freshness_beyond_duplicate_window_rejected():
+    route = {
+        "name": "flutterwave",
+        "publicPath": "/hooks/flutterwave",
+        "n8nPath": "/webhook/flutterwave-payments",
+        "scheme": "flutterwave-v4",
+        "maxAgeSeconds": 10**12,
+    }
+
+    text = error_of({"webhookRoutes": [route]})
+
+    assert "webhookRoutes[0].maxAgeSeconds" in text
+    assert "pulumi config set --path 'webhookRoutes[0].maxAgeSeconds'" in text
+
+
+def test_duplicate_route_name_points_at_entry():
+    route = {"name": "gh", "publicPath": "/hooks/a", "n8nPath": "/webhook/a", "scheme": "github"}
+    second = dict(route, publicPath="/hooks/b")
+
+    text = error_of(
+        {"webhookRoutes": [route, second], "webhookSecrets": json.dumps({"gh": ["s" * 20]})}
+    )
+
+    assert "webhookRoutes[1].name: 'gh' is already used by webhookRoutes[0]" in text
+    assert "pulumi config set --path 'webhookRoutes[1].name' OTHER" in text
+
+
+def test_secret_for_unknown_route_removed_by_fix():
+    secrets = {"flutterwave": ["f" * 20], "stripe": ["s" * 20]}
+
+    text = error_of({"webhookSecrets": json.dumps(secrets)})
+
+    assert "webhookSecrets.stripe: names no route" in text
+    assert "pulumi config rm --path 'webhookSecrets.stripe'" in text
+
+
+def test_blocked_node_typo_names_its_entry():
+    text = error_of({"blockedNodes": ["ExecuteCommand", "HTTPRequst"]})
+
+    assert "blockedNodes[1]" in text
+    assert "pulumi config set --path 'blockedNodes[1]' NAME" in text
+
+
+def test_retired_type_fix_suggests_successor():
+    text = error_of({"serverType": "cpx21"})
+
+    assert "pulumi config set serverType cpx22" in text
+
+
+def test_wrong_list_type_reported_once():
+    text = error_of({"adminCidrs": "198.51.100.24/32"})
+
+    assert "1 stack setting is invalid" in text
+    assert "adminCidrs: must be a list of strings" in text
+
+
+def test_renderer_problem_stops_before_resources(monkeypatch):
+    from components import host_files
+
+    def reject(spec):
+        raise ValueError("invalid host settings: stand-in problem")
+
+    monkeypatch.setattr(host_files, "render_host_files", reject)
+
+    text = error_of()
+
+    assert "settings: invalid host settings: stand-in problem" in text
