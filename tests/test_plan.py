@@ -57,3 +57,30 @@ def test_plan_is_stable(tmp_path, capsys):
     second = run_plan(tmp_path / "b", capsys)
 
     assert first.replace(str(tmp_path / "a"), "") == second.replace(str(tmp_path / "b"), "")
+
+
+def test_plan_masks_host_key_in_user_data(tmp_path, capsys):
+    run_plan(tmp_path, capsys)
+    (user_data,) = (tmp_path / "cloud-init").glob("*.yaml")
+    text = user_data.read_text()
+
+    assert "ed25519_private: |" in text
+    assert "OPENSSH PRIVATE KEY" not in text
+    assert "[secret]" in text
+
+
+def test_malformed_stack_file_rejected_cleanly(tmp_path, capsys):
+    for index, body in enumerate(["config: [1, 2]\n", "- a\n- b\n", "config:\n  a: [\n"]):
+        stack_file = tmp_path / f"Pulumi.bad{index}.yaml"
+        stack_file.write_text(body)
+
+        assert plan.main([str(stack_file), "--out", str(tmp_path / "out")]) == 2
+        error = capsys.readouterr().err
+        assert error.startswith(f"error: cannot read {stack_file}")
+        assert "Traceback" not in error
+
+
+def test_stack_name_from_file_name():
+    assert plan.stack_name(PROD_STACK) == "prod"
+    assert plan.stack_name(PROD_STACK.with_name("Pulumi.eu.staging.yaml")) == "eu.staging"
+    assert plan.stack_name(PROD_STACK.with_name("stack.yaml")) == "prod"

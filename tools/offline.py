@@ -68,7 +68,14 @@ def load_stack_config(stack_file: Path, project_file: Path = ROOT / "Pulumi.yaml
     a fixed placeholder, still marked secret. Returns (config, secret keys, placeholders).
     """
     project = yaml.safe_load(project_file.read_text())
-    stack = yaml.safe_load(stack_file.read_text()) or {}
+    try:
+        stack = yaml.safe_load(stack_file.read_text()) or {}
+    except yaml.YAMLError as error:
+        raise ValueError(f"not valid YAML: {error}") from error
+    if not isinstance(stack, dict) or not isinstance(stack.get("config") or {}, dict):
+        raise ValueError("a stack file is a mapping with a 'config' mapping of key: value")
+    if not all(isinstance(key, str) for key in (stack.get("config") or {})):
+        raise ValueError("every config key must be text such as 'hardened-n8n:domain'")
     config: dict[str, str] = {}
     secret_keys: list[str] = []
     placeholders: list[str] = []

@@ -18,6 +18,7 @@ from typing import Any
 from tools import offline
 
 MASK = "[secret]"
+MIN_FRAGMENT_LENGTH = 16
 SECRET_NAME_SUFFIXES = ("_PASSWORD", "_KEY", "_TOKEN", "_SECRETS", "_SECRET")
 # Inputs shown per resource type; others show every input.
 KEY_INPUTS = {
@@ -64,11 +65,22 @@ KEY_INPUTS = {
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("stack_file", nargs="?", default=str(offline.ROOT / "Pulumi.prod.yaml"))
-    parser.add_argument("--out", default="plan", help="folder for the rendered host files")
+    parser.add_argument(
+        "stack_file",
+        nargs="?",
+        default=str(offline.ROOT / "Pulumi.prod.yaml"),
+        help="stack file to plan (default: Pulumi.prod.yaml of this project)",
+    )
+    parser.add_argument(
+        "--out", default="plan", help="folder for the rendered host files (default: plan)"
+    )
     args = parser.parse_args(argv)
 
-    config, secret_keys, placeholders = offline.load_stack_config(Path(args.stack_file))
+    try:
+        config, secret_keys, placeholders = offline.load_stack_config(Path(args.stack_file))
+    except (OSError, ValueError) as error:
+        print(f"error: cannot read {args.stack_file}: {error}", file=sys.stderr)
+        return 2
     filled = fill_route_secrets(config, secret_keys)
     recording = offline.run_program(config, secret_keys, stack=stack_name(Path(args.stack_file)))
     if recording.error is not None:
@@ -85,9 +97,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def stack_name(stack_file: Path) -> str:
-    # Pulumi.<stack>.yaml
-    parts = stack_file.name.split(".")
-    return parts[1] if len(parts) == 3 else "prod"
+    """Return the stack name of a Pulumi.<stack>.yaml file, "prod" for any other name."""
+    name = stack_file.name
+    if name.startswith("Pulumi.") and name.endswith(".yaml") and len(name) > len("Pulumi..yaml"):
+        return name.removeprefix("Pulumi.").removesuffix(".yaml")
+    return "prod"
 
 
 def fill_route_secrets(config: dict[str, str], secret_keys: list[str]) -> list[str]:
@@ -98,7 +112,13 @@ def fill_route_secrets(config: dict[str, str], secret_keys: list[str]) -> list[s
     """
     routes = json.loads(config.get(f"{offline.PROJECT}:webhookRoutes", "[]"))
     key = f"{offline.PROJECT}:webhookSecrets"
-    secrets = json.loads(config.get(key, "{}") or "{}")
+    try:
+        secrets = json.loads(config.get(key, "{}") or "{}")
+    except json.JSONDecodeError:
+        # The whole map was set as one encrypted value, which the plan cannot read.
+        secrets = {}
+    if not isinstance(secrets, dict):
+        secrets = {}
     missing = [r["name"] for r in routes if isinstance(r, dict) and r.get("name") not in secrets]
     for name in missing:
         secrets[name] = [f"offline-placeholder-route-{name}-0000"]
@@ -138,7 +158,11 @@ class Masker:
     """Replaces every known secret value, wherever it appears, with a fixed mark."""
 
     def __init__(self, secrets: set[str]) -> None:
-        self.secrets = sorted(secrets, key=len, reverse=True)
+        # A multi-line secret (a private key) may be re-indented where it is embedded, so each
+        # of its lines is masked on its own as well.
+        fragments = {line.strip() for s in secrets if "\n" in s for line in s.splitlines()}
+        fragments = {f for f in fragments if len(f) >= MIN_FRAGMENT_LENGTH}
+        self.secrets = sorted(secrets | fragments, key=len, reverse=True)
 
     def text(self, value: str) -> str:
         for secret in self.secrets:
