@@ -201,6 +201,13 @@ def test_config_error_never_shows_secrets():
     assert "GATEWAY_SECRETS is not valid JSON" in str(raised.value)
 
 
+def test_config_error_counts_one_problem():
+    with pytest.raises(ConfigError) as raised:
+        load_settings(environment(GATEWAY_REDIS_HOST=None))
+    first_line = str(raised.value).splitlines()[0]
+    assert first_line == "invalid gateway configuration (1 problem):"
+
+
 def test_secrets_hidden_from_repr():
     settings = load_settings(environment())
     assert SECRET_VALUE not in repr(settings)

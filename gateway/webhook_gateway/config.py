@@ -53,8 +53,10 @@ class ConfigError(Exception):
 
     def __init__(self, problems: list[str]) -> None:
         self.problems = list(problems)
+        count = len(self.problems)
+        counted = f"{count} problem" if count == 1 else f"{count} problems"
         lines = "\n".join(f"  - {problem}" for problem in self.problems)
-        super().__init__(f"invalid gateway configuration ({len(self.problems)} problems):\n{lines}")
+        super().__init__(f"invalid gateway configuration ({counted}):\n{lines}")
 
 
 def validate_routes(routes: Any, *, dedup_ttl_seconds: int | None = None) -> list[str]:
