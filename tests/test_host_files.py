@@ -20,7 +20,7 @@ import pytest
 import yaml
 from sandbox import SCRATCH, Sandbox, output, throwaway_host_key
 
-from components import host_files
+from components import host_files, services
 from components.host_files import DataDir, HostFile, HostSpec, Slice
 from components.host_files._firewall import DOCKER_USER_SCRIPT, UFW_RULES, ufw_rules
 from components.host_files._services import trusted_admin_networks
@@ -399,6 +399,23 @@ def test_cloud_config_admin_user_key_only():
     assert "passwd" not in admin
 
 
+def test_admin_ids_apart_from_container_ids():
+    [admin] = cloud_config()["users"]
+    plans = services.plan_services("2.41.3", worker_count=2, with_gateway=True)
+    container_ids = {number for plan in plans for number in plan.user}
+
+    assert admin["uid"] not in container_ids
+    # cloud-init would create a docker group before docker.io does, as a regular group whose
+    # gid a container could share; the admin joins docker.io's system group in runcmd instead.
+    assert "groups" not in admin
+
+
+def test_fail2ban_keeps_bans_past_recidive():
+    text = content_of("/etc/fail2ban/fail2ban.d/hardened-n8n.local")
+
+    assert "dbpurgeage = 8d" in setting_lines(text)
+
+
 def test_cloud_config_installs_pinned_host_key_only():
     config = cloud_config()
     assert config["ssh_deletekeys"] is True
@@ -433,7 +450,10 @@ def test_cloud_config_write_files_and_runcmd():
     assert setting_lines(manifest) == [
         f"{f.mode} {f.path}" for f in sorted(files, key=lambda f: f.path)
     ]
-    assert config["runcmd"] == [[APPLY, "--installed"]]
+    assert config["runcmd"] == [
+        ["usermod", "--append", "--groups", "docker", "ops"],
+        [APPLY, "--installed"],
+    ]
     assert config["timezone"] == SPEC.timezone
 
 

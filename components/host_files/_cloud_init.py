@@ -33,6 +33,8 @@ PACKAGES = (
     # Debian 13 ships the docker command in its own package, which docker.io only recommends.
     "docker-cli",
 )
+# The admin account's uid; see _users().
+ADMIN_UID = 4000
 _PRIVATE_KEY_BEGIN = "-----BEGIN OPENSSH PRIVATE KEY-----"
 
 
@@ -88,7 +90,7 @@ def render_cloud_config(
         _packages(spec),
         _mounts(spec),
         _write_files((*files, manifest)),
-        _runcmd(),
+        _runcmd(spec),
     ]
     return "#cloud-config\n" + header() + "".join(sections)
 
@@ -112,10 +114,10 @@ def _users(spec: HostSpec) -> str:
         "name": spec.admin_user,
         "gecos": "hardened-n8n admin",
         "shell": "/bin/bash",
-        # The deploy talks to Docker over SSH as this user. sudo already makes the user root,
-        # so the docker group grants nothing more. cloud-init creates the group, and
-        # docker.io's postinst keeps a docker group that exists.
-        "groups": ["docker"],
+        # Away from every uid and gid a container runs as (70, 999, 1000, 1001, 10001), so a
+        # process that escapes a container owns nothing of this account. useradd gives the
+        # user's own group the same number.
+        "uid": ADMIN_UID,
         "sudo": "ALL=(ALL) NOPASSWD:ALL",
         "lock_passwd": True,
         "ssh_authorized_keys": list(spec.admin_ssh_keys),
@@ -173,9 +175,13 @@ def _write_files(files: tuple[HostFile, ...]) -> str:
     return _section(reason, {"write_files": entries})
 
 
-def _runcmd() -> str:
+def _runcmd(spec: HostSpec) -> str:
     reason = (
-        "After the packages are installed: validate the files, enable UFW and the units, and\n"
-        "reload what they configure. A failure here fails cloud-init, which n8n-host-ready reports."
+        "After the packages are installed: join the admin user to docker.io's own docker group\n"
+        "(a system group, so its gid is no container's), validate the files, enable UFW and the\n"
+        "units, and reload what they configure. A failure fails cloud-init, which\n"
+        "n8n-host-ready reports. The deploy talks to Docker over SSH as the admin user; sudo\n"
+        "already makes that user root, so the docker group grants nothing more."
     )
-    return _section(reason, {"runcmd": [list(FIRST_BOOT_COMMAND)]})
+    join_docker = ["usermod", "--append", "--groups", "docker", spec.admin_user]
+    return _section(reason, {"runcmd": [join_docker, list(FIRST_BOOT_COMMAND)]})

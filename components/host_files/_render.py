@@ -3,7 +3,7 @@
 from ._apply import render_apply_files
 from ._docker import render_docker_files
 from ._firewall import render_firewall_files
-from ._services import render_apt_upgrades, render_fail2ban_jails
+from ._services import render_apt_upgrades, render_fail2ban_jails, render_fail2ban_settings
 from ._spec import HostFile, HostSpec, validate_spec
 from ._ssh import render_sshd_drop_in
 from ._sysctl import render_journald, render_sysctl
@@ -19,6 +19,7 @@ def render_host_files(spec: HostSpec) -> tuple[HostFile, ...]:
         render_sshd_drop_in(spec),
         *render_firewall_files(spec),
         render_fail2ban_jails(spec),
+        render_fail2ban_settings(),
         render_apt_upgrades(spec),
         render_sysctl(),
         render_journald(spec),

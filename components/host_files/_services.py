@@ -4,6 +4,7 @@ from ._spec import HostFile, HostSpec, admin_networks
 from ._text import Setting, render_file, render_settings
 
 FAIL2BAN_JAILS = "/etc/fail2ban/jail.d/hardened-n8n.local"
+FAIL2BAN_SETTINGS = "/etc/fail2ban/fail2ban.d/hardened-n8n.local"
 # apt reads apt.conf.d in name order and later values win, so 52 overrides 20auto-upgrades
 # and 50unattended-upgrades. The packaged files stay untouched, so upgrades never prompt.
 APT_UPGRADES = "/etc/apt/apt.conf.d/52hardened-n8n-upgrades"
@@ -90,6 +91,23 @@ def render_fail2ban_jails(spec: HostSpec) -> HostFile:
         + render_settings(recidive)
     )
     return HostFile(FAIL2BAN_JAILS, render_file(intro, body))
+
+
+def render_fail2ban_settings() -> HostFile:
+    intro = (
+        "fail2ban's own settings for the hardened-n8n host, read after fail2ban.conf\n"
+        "(fail2ban 1.1.0 on Debian 13)."
+    )
+    settings = [
+        Setting(
+            "Keep bans in fail2ban's database longer than the recidive jail's one-week ban, so\n"
+            "a restart or reboot restores them; the packaged default of one day would drop them.",
+            "dbpurgeage = 8d",
+        ),
+    ]
+    return HostFile(
+        FAIL2BAN_SETTINGS, render_file(intro, "[DEFAULT]\n" + render_settings(settings))
+    )
 
 
 def render_apt_upgrades(spec: HostSpec) -> HostFile:
