@@ -200,6 +200,18 @@ def github_headers(secret: str, body: bytes, delivery: str) -> dict[str, str]:
     }
 
 
+def flutterwave_v3_headers(secret_hash: str) -> dict[str, str]:
+    return {"verif-hash": secret_hash, "Content-Type": "application/json"}
+
+
+def hmac_hex_headers(
+    secret: str, body: bytes, header: str, prefix: str = "", **extra: str
+) -> dict[str, str]:
+    """Return headers of the generic scheme with a lowercase hex signature after ``prefix``."""
+    signature = prefix + hmac_sha256(secret, body).hex()
+    return {header: signature, "Content-Type": "application/json", **extra}
+
+
 def gateway_environment(
     routes: list[dict[str, Any]],
     secrets: dict[str, list[str]],

@@ -102,6 +102,10 @@ def test_freshness_field_rejected_without_timestamp():
         ({**GENERIC["hmac"], "id_header": "X-Id"}, "hmac needs exactly one of id_field"),
         ({**GENERIC["hmac"], "id_field": "data..id"}, "hmac.id_field must be a field name"),
         ({**GENERIC["hmac"], "algorithm": "sha1"}, 'unknown field "hmac.algorithm"'),
+        (
+            {"header": "X-Signature", "encoding": "hex", "id_header": "x-signature"},
+            "hmac.id_header must differ from hmac.header",
+        ),
     ],
 )
 def test_invalid_hmac_option_is_named(hmac_options, expected):

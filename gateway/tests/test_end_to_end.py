@@ -354,7 +354,7 @@ def test_forwarded_headers_are_allowlisted(redis_server):
     assert received.headers[VERIFIED_HEADER] == "github"
     assert received.headers["X-Forwarded-For"] == "198.51.100.7"
     assert received.headers["X-GitHub-Delivery"] == "gh-headers"
-    assert received.headers["X-Hub-Signature-256"].startswith("sha256=")
+    assert "X-Hub-Signature-256" not in received.headers
     assert "Cookie" not in received.headers
     assert "Authorization" not in received.headers
 

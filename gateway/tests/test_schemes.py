@@ -172,7 +172,7 @@ def test_generic_hmac_base64_with_id_header():
     good = headers(X_Shop_Signature=GENERIC_BASE64, X_Shop_Event="evt-42")
     assert scheme.verify(good, GENERIC_BODY, [GENERIC_SECRET]) == Verified()
     assert scheme.extract(good, GENERIC_BODY, Verified()).event_id == "evt-42"
-    assert scheme.forwarded_headers == ("X-Shop-Signature", "X-Shop-Event")
+    assert scheme.forwarded_headers == ("X-Shop-Event",)
     with pytest.raises(MalformedEvent, match="X-Shop-Event is missing"):
         scheme.extract(headers(X_Shop_Signature=GENERIC_BASE64), GENERIC_BODY, Verified())
 

@@ -190,6 +190,14 @@ def _event_id_problems(options: dict) -> list[str]:
         not isinstance(id_header, str) or not _HEADER_NAME.fullmatch(id_header)
     ):
         return [f"hmac.id_header must be an HTTP header name, got {_shown(id_header)}"]
+    header = options.get("header")
+    if (
+        isinstance(id_header, str)
+        and isinstance(header, str)
+        and id_header.lower() == header.lower()
+    ):
+        # The event id is logged and forwarded to n8n, so it must never be the signature.
+        return [f"hmac.id_header must differ from hmac.header, got {_shown(id_header)} for both"]
     return []
 
 

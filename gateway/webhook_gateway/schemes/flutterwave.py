@@ -31,7 +31,7 @@ class FlutterwaveV4:
 
     name = "flutterwave-v4"
     header = "flutterwave-signature"
-    forwarded_headers = (header,)
+    forwarded_headers = ()
 
     def verify(
         self, headers: Mapping[str, str], body: bytes, secrets: Sequence[Secret]
@@ -60,7 +60,8 @@ class FlutterwaveV3:
 
     name = "flutterwave-v3"
     header = "verif-hash"
-    forwarded_headers = (header,)
+    # The header is the secret itself, so it must never leave the gateway.
+    forwarded_headers = ()
 
     def verify(
         self, headers: Mapping[str, str], body: bytes, secrets: Sequence[Secret]

@@ -29,10 +29,7 @@ class GenericHmac:
 
     def __init__(self, options: HmacOptions) -> None:
         self.options = options
-        headers = [options.header]
-        if options.id_header:
-            headers.append(options.id_header)
-        self.forwarded_headers = tuple(headers)
+        self.forwarded_headers = (options.id_header,) if options.id_header else ()
 
     def verify(
         self, headers: Mapping[str, str], body: bytes, secrets: Sequence[Secret]

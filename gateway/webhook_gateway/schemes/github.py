@@ -19,7 +19,7 @@ class GitHub:
     header = "X-Hub-Signature-256"
     prefix = "sha256="
     id_header = "X-GitHub-Delivery"
-    forwarded_headers = (header, id_header, "X-GitHub-Event", "X-GitHub-Hook-ID")
+    forwarded_headers = (id_header, "X-GitHub-Event", "X-GitHub-Hook-ID")
 
     def verify(
         self, headers: Mapping[str, str], body: bytes, secrets: Sequence[Secret]

@@ -28,7 +28,7 @@ class Stripe:
 
     name = "stripe"
     header = "Stripe-Signature"
-    forwarded_headers = (header,)
+    forwarded_headers = ()
 
     def verify(
         self, headers: Mapping[str, str], body: bytes, secrets: Sequence[Secret]
