@@ -136,6 +136,11 @@ def test_flutterwave_v4_rejects_non_canonical_base64():
         (b'{"id": "wbk_1", "timestamp": "1735116884019"}', "timestamp is not a positive"),
         (b'{"id": true, "timestamp": 1735116884019}', "id is not a string or integer"),
         (b'{"id": "wbk\\n1", "timestamp": 1735116884019}', "not printable ASCII"),
+        (b'{"id": "wbk_\xff", "timestamp": 1735116884019}', "not valid JSON"),
+        # Nesting deeper than Python's recursion limit, and an integer past the 4300 digits
+        # that int() converts by default.
+        (b'{"id": "wbk_1", "timestamp": 1, "data": ' + b"[" * 100_000, "not valid JSON"),
+        (b'{"id": "wbk_1", "timestamp": ' + b"9" * 5000 + b"}", "not valid JSON"),
     ],
 )
 def test_flutterwave_v4_malformed_body(body, message):

@@ -84,10 +84,19 @@ def base64_digests(secrets: Sequence[Secret], message: bytes) -> list[bytes]:
 
 
 def parse_json_object(body: bytes) -> dict[str, Any]:
+    """Return the body's JSON object, or raise MalformedEvent for any body json cannot parse.
+
+    Besides JSONDecodeError, json.loads raises UnicodeDecodeError for bytes that do not decode,
+    ValueError for an integer of more than 4300 digits (Python's int conversion limit), and
+    RecursionError for nesting deeper than the interpreter's recursion limit. Each is a fault
+    of the sender, so each is a 400.
+    """
     try:
         document = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise MalformedEvent("body is not valid JSON") from error
+    except (ValueError, RecursionError) as error:
+        # ValueError covers JSONDecodeError and UnicodeDecodeError. The type names the cause
+        # in the log line without showing any of the body.
+        raise MalformedEvent(f"body is not valid JSON ({type(error).__name__})") from error
     if not isinstance(document, dict):
         raise MalformedEvent("body is not a JSON object")
     return document
