@@ -5,13 +5,22 @@ request would bypass the rate limit of the request log.
 """
 
 import asyncio
+import gzip
+import json
 import logging
 import time
 
 import aiohttp
+from multidict import CIMultiDict
+
+from gateway.webhook_gateway import app
 
 from . import support
 from .test_end_to_end import SECRETS, gateway_url, running_gateway, running_standin
+
+
+def now_seconds() -> int:
+    return int(time.time())
 
 
 def tracebacks(records: list[logging.LogRecord]) -> list[str]:
@@ -58,3 +67,85 @@ def test_unparsable_signed_json_rejected(redis_server, caplog):
     assert len(request_lines(caplog.records, "malformed")) == 3
     assert tracebacks(caplog.records) == []
     assert not [record for record in caplog.records if record.levelno >= logging.ERROR]
+
+
+def stripe_event(event_id: str) -> tuple[bytes, bytes]:
+    """Return a Stripe event body and its gzip-compressed bytes."""
+    body = json.dumps({"id": event_id, "object": "event"}).encode()
+    return body, gzip.compress(body)
+
+
+def test_compressed_body_rejected(redis_server, caplog):
+    """Any Content-Encoding but identity gets 415 before the body is read."""
+    caplog.set_level(logging.INFO)
+    encodings = [["gzip"], ["GZIP"], ["br"], ["deflate"], ["identity, gzip"], ["identity", "gzip"]]
+    encodings.append([""])
+
+    async def scenario():
+        async with (
+            running_standin() as standin,
+            running_gateway(redis_server, standin) as server,
+            aiohttp.ClientSession() as session,
+        ):
+            url = gateway_url(server, "/hooks/stripe")
+            rejected = []
+            for index, values in enumerate(encodings):
+                # Signed over the uncompressed JSON, as if the gateway were to decompress it.
+                body, compressed = stripe_event(f"evt_gzip_{index}")
+                headers = CIMultiDict(
+                    support.stripe_headers(SECRETS["stripe"][0], body, now_seconds())
+                )
+                for value in values:
+                    headers.add("Content-Encoding", value)
+                async with session.post(url, data=compressed, headers=headers) as response:
+                    rejected.append(
+                        (response.status, await response.text(), response.headers.copy())
+                    )
+            body, _ = stripe_event("evt_identity")
+            headers = support.stripe_headers(SECRETS["stripe"][0], body, now_seconds())
+            headers["Content-Encoding"] = "identity"
+            async with session.post(url, data=body, headers=headers) as response:
+                identity_status = response.status
+            return rejected, identity_status, standin, server.metrics
+
+    rejected, identity_status, standin, metrics = asyncio.run(scenario())
+    for values, (status, text, headers) in zip(encodings, rejected, strict=True):
+        assert (status, text) == (415, "unsupported media type\n"), values
+        assert headers["Accept-Encoding"] == "identity", values
+        assert headers["Connection"] == "close", values
+    assert identity_status == 200
+    assert [request.body for request in standin.received] == [stripe_event("evt_identity")[0]]
+    assert metrics.value("stripe", "unsupported_encoding") == len(encodings)
+    assert len(request_lines(caplog.records, "unsupported_encoding")) == len(encodings)
+    assert tracebacks(caplog.records) == []
+
+
+def test_signature_covers_received_bytes(redis_server, monkeypatch):
+    """With the encoding check switched off, the signature still covers the bytes received.
+
+    GitHub's event id is a header, so a gzip body that is not JSON can still be forwarded.
+    The first request is signed over the uncompressed body and must fail, which it would not
+    if aiohttp decompressed the body before the gateway read it.
+    """
+    monkeypatch.setattr(app, "content_encoding_supported", lambda headers: True)
+    body = json.dumps({"zen": "Half measures are as bad as nothing at all."}).encode()
+    compressed = gzip.compress(body)
+
+    async def scenario():
+        async with (
+            running_standin() as standin,
+            running_gateway(redis_server, standin) as server,
+            aiohttp.ClientSession() as session,
+        ):
+            url = gateway_url(server, "/hooks/github")
+            statuses = []
+            for signed, delivery in ((body, "gh-signed-plain"), (compressed, "gh-signed-gzip")):
+                headers = support.github_headers(SECRETS["github"][0], signed, delivery)
+                headers["Content-Encoding"] = "gzip"
+                async with session.post(url, data=compressed, headers=headers) as response:
+                    statuses.append(response.status)
+            return statuses, standin
+
+    statuses, standin = asyncio.run(scenario())
+    assert statuses == [401, 200]
+    assert [request.body for request in standin.received] == [compressed]

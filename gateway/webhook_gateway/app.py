@@ -7,6 +7,7 @@ check                 status  outcome label (log line and metric)
 ====================  ======  ====================================================
 path is a route       404     not_found
 method is POST        405     method_not_allowed (with ``Allow: POST``)
+body not compressed   415     unsupported_encoding (Content-Encoding other than identity)
 body within limit     413     too_large
 body complete         400     incomplete_body (client disconnected or broken encoding)
 signature valid       401     bad_signature (missing or wrong)
@@ -35,6 +36,7 @@ from http import HTTPStatus
 
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
+from multidict import CIMultiDictProxy
 from redis.exceptions import RedisError
 
 from .client_address import client_address
@@ -50,6 +52,8 @@ logger = logging.getLogger("webhook_gateway")
 HEALTH_PATH = "/healthz"
 METRICS_PATH = "/metrics"
 NO_ROUTE = "none"
+# Outcomes answered before the body is read: the connection is closed after the response.
+UNREAD_BODY_OUTCOMES = frozenset({"too_large", "unsupported_encoding"})
 READ_CHUNK_BYTES = 64 * 1024
 HEALTH_TIMEOUT_SECONDS = 2.0
 SERVER_HEADER = "webhook-gateway"
@@ -62,6 +66,7 @@ RESPONSE_TEXTS = {
     405: "method not allowed",
     409: "conflict",
     413: "content too large",
+    415: "unsupported media type",
     502: "bad gateway",
     503: "service unavailable",
 }
@@ -133,7 +138,7 @@ class Gateway:
                 error=result.error,
             )
         )
-        return _response(result.status, close=result.outcome == "too_large")
+        return _response(result.status, close=result.outcome in UNREAD_BODY_OUTCOMES)
 
     async def handle_health(self, request: web.Request) -> web.StreamResponse:
         """Respond 200 while Redis replies to PING, else 503.
@@ -160,6 +165,9 @@ class Gateway:
             return Result("not_found", 404)
         if request.method != "POST":
             return Result("method_not_allowed", 405)
+        if not content_encoding_supported(request.headers):
+            encodings = ",".join(request.headers.getall("Content-Encoding"))
+            return Result("unsupported_encoding", 415, detail=f"content_encoding={encodings}")
         try:
             body = await _read_limited(request, self.settings.max_body_bytes)
         except IncompleteBody as error:
@@ -251,6 +259,19 @@ def describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {message}" if message else type(error).__name__
 
 
+def content_encoding_supported(headers: CIMultiDictProxy[str]) -> bool:
+    """Return whether every Content-Encoding header lists only ``identity``, or there is none.
+
+    Only uncompressed bodies are accepted: decompressing would check the signature over other
+    bytes than those received, and would let a small request expand into a large body.
+    """
+    for value in headers.getall("Content-Encoding", []):
+        codings = [coding.strip().lower() for coding in value.split(",")]
+        if any(coding != "identity" for coding in codings):
+            return False
+    return True
+
+
 class IncompleteBody(Exception):
     """The client closed the connection or broke the transfer encoding before the body ended."""
 
@@ -278,10 +299,15 @@ async def _read_limited(request: web.Request, limit: int) -> bytes | None:
 
 def _response(status: int, close: bool = False) -> web.Response:
     text = RESPONSE_TEXTS.get(status) or HTTPStatus(status).phrase.lower()
-    headers = {"Allow": "POST"} if status == 405 else None
+    headers = None
+    if status == 405:
+        headers = {"Allow": "POST"}
+    elif status == 415:
+        # RFC 9110, section 15.5.16: name the content codings the server accepts.
+        headers = {"Accept-Encoding": "identity"}
     response = web.Response(status=status, text=text + "\n", headers=headers)
     if close:
-        # The rest of an oversized body is never read, so the connection cannot be reused.
+        # The rest of the body is never read, so the connection cannot be reused.
         response.force_close()
     return response
 

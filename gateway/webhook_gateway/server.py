@@ -72,7 +72,10 @@ class GatewayServer:
 
     async def _listen(self, app: web.Application, port: int) -> int:
         # access_log=None: the gateway writes its own single line per request.
-        runner = web.AppRunner(app, access_log=None)
+        # auto_decompress=False: aiohttp would otherwise decompress a gzip, deflate, br or zstd
+        # body while reading it, and the signature would be checked over other bytes than
+        # those received. The handler rejects such bodies anyway (415).
+        runner = web.AppRunner(app, access_log=None, auto_decompress=False)
         await runner.setup()
         self._runners.append(runner)
         site = web.TCPSite(runner, self.settings.listen_host, port)
