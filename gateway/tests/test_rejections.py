@@ -14,6 +14,7 @@ import aiohttp
 from multidict import CIMultiDict
 
 from gateway.webhook_gateway import app
+from gateway.webhook_gateway.logs import REPEAT_LINES_PER_WINDOW
 
 from . import support
 from .test_end_to_end import SECRETS, gateway_url, running_gateway, running_standin
@@ -149,3 +150,80 @@ def test_signature_covers_received_bytes(redis_server, monkeypatch):
     statuses, standin = asyncio.run(scenario())
     assert statuses == [401, 200]
     assert [request.body for request in standin.received] == [compressed]
+
+
+HEAD = b"POST /hooks/stripe HTTP/1.1\r\nHost: gateway\r\n"
+MALFORMED_REQUESTS = {
+    "length and chunked": HEAD
+    + b"Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+    "bad chunk size": HEAD + b"Transfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n",
+    "obs-fold": HEAD + b"X-Folded: a\r\n b\r\nContent-Length: 0\r\n\r\n",
+    "NUL in header": HEAD + b"X-Nul: a\x00b\r\nContent-Length: 0\r\n\r\n",
+    "100 kB header": HEAD + b"X-Long: " + b"a" * 100_000 + b"\r\nContent-Length: 0\r\n\r\n",
+    "500 headers": HEAD + b"".join(b"X-%d: a\r\n" % i for i in range(500)) + b"\r\n",
+    # The start of a TLS 1.2 ClientHello record, as a client that expects HTTPS sends it.
+    "TLS handshake": bytes.fromhex("160301020001") + b"\x00" * 64,
+    "HTTP/2 preface": b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n",
+}
+MALFORMED_ROUNDS = 3
+
+
+async def send_raw(port: int, request: bytes) -> bytes:
+    """Send ``request`` on a new connection and return the response up to the server's close."""
+    reader, writer = await asyncio.open_connection(support.LOOPBACK, port)
+    try:
+        writer.write(request)
+        await writer.drain()
+        return await asyncio.wait_for(reader.read(), 5)
+    finally:
+        writer.close()
+
+
+def test_malformed_http_logged_once(redis_server, caplog):
+    """Requests aiohttp cannot parse each get 400 and one rate-limited gateway line."""
+    caplog.set_level(logging.DEBUG)
+
+    async def scenario():
+        async with running_standin() as standin, running_gateway(redis_server, standin) as server:
+            responses = []
+            for _ in range(MALFORMED_ROUNDS):
+                for name, request in MALFORMED_REQUESTS.items():
+                    responses.append((name, await send_raw(server.port, request)))
+            return responses, standin, server.metrics
+
+    responses, standin, metrics = asyncio.run(scenario())
+    for name, response in responses:
+        status_line = response.split(b"\r\n", 1)[0]
+        assert status_line.split(b" ")[1:2] == [b"400"], (name, status_line)
+    assert standin.received == []
+    sent = MALFORMED_ROUNDS * len(MALFORMED_REQUESTS)
+    assert metrics.value("none", "bad_http") == sent
+    lines = request_lines(caplog.records, "bad_http")
+    assert len(lines) == REPEAT_LINES_PER_WINDOW
+    for line in lines:
+        assert line.startswith("route=none outcome=bad_http status=400 client=127.0.0.1 "), line
+    assert tracebacks(caplog.records) == []
+    assert [record for record in caplog.records if record.name == "aiohttp.server"] == []
+
+
+def test_internal_error_keeps_traceback(redis_server, caplog):
+    """An error the gateway does not expect is still logged by aiohttp, with its traceback."""
+    caplog.set_level(logging.INFO)
+
+    async def broken_ping():
+        raise ZeroDivisionError("deliberate failure")
+
+    async def scenario():
+        async with (
+            running_standin() as standin,
+            running_gateway(redis_server, standin) as server,
+            aiohttp.ClientSession() as session,
+        ):
+            server.dedup.ping = broken_ping
+            async with session.get(gateway_url(server, "/healthz")) as response:
+                return response.status
+
+    assert asyncio.run(scenario()) == 500
+    errors = [record for record in caplog.records if record.levelno >= logging.ERROR]
+    assert [record.name for record in errors] == ["aiohttp.server"]
+    assert errors[0].exc_info[0] is ZeroDivisionError

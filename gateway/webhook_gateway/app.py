@@ -21,6 +21,7 @@ forward to n8n        2xx     forwarded (n8n's status passed through)
                       502     n8n_rejected (n8n responded non-2xx)
                       503     n8n_unavailable (connection failed or timed out)
 (unexpected error)    500     internal_error (logged with its traceback)
+(malformed HTTP)      400     bad_http (rejected by aiohttp's parser: see protocol_errors.py)
 ====================  ======  ====================================================
 
 Stale and future requests get 401 like bad signatures, so the response does not tell a
@@ -52,6 +53,7 @@ logger = logging.getLogger("webhook_gateway")
 HEALTH_PATH = "/healthz"
 METRICS_PATH = "/metrics"
 NO_ROUTE = "none"
+BAD_HTTP_OUTCOME = "bad_http"
 # Outcomes answered before the body is read: the connection is closed after the response.
 UNREAD_BODY_OUTCOMES = frozenset({"too_large", "unsupported_encoding"})
 READ_CHUNK_BYTES = 64 * 1024
@@ -153,6 +155,25 @@ class Gateway:
             healthy = False
         logger.debug("health check status=%d", 200 if healthy else 503)
         return _response(200 if healthy else 503)
+
+    def record_bad_request(self, peer: str | None, error: HttpProcessingError) -> None:
+        """Count and log one request that aiohttp rejected with 400 as malformed HTTP.
+
+        Its headers were not parsed, so the client is the TCP peer (Caddy, in the deployment).
+        Only the error's type is logged, because its message can quote header bytes, such as
+        a signature.
+        """
+        self.metrics.count(NO_ROUTE, BAD_HTTP_OUTCOME)
+        self.request_logger.log(
+            RequestRecord(
+                route=NO_ROUTE,
+                outcome=BAD_HTTP_OUTCOME,
+                status=400,
+                client=client_address(None, peer, 0),
+                duration_ms=None,
+                detail=type(error).__name__,
+            )
+        )
 
     def _client_address(self, request: web.Request) -> str:
         forwarded = ",".join(request.headers.getall("X-Forwarded-For", []))

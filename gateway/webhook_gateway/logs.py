@@ -24,7 +24,7 @@ class RequestRecord:
     outcome: str
     status: int
     client: str
-    duration_ms: float
+    duration_ms: float | None  # None when aiohttp rejected the request before the gateway saw it
     event_id: str | None = None
     detail: str | None = None
     error: str | None = None
@@ -37,7 +37,7 @@ def format_record(record: RequestRecord) -> str:
         ("status", str(record.status)),
         ("client", record.client),
         ("event_id", record.event_id),
-        ("duration_ms", f"{record.duration_ms:.1f}"),
+        ("duration_ms", None if record.duration_ms is None else f"{record.duration_ms:.1f}"),
         ("detail", record.detail),
         ("error", record.error),
     ]

@@ -18,6 +18,7 @@ from .dedup import DedupStore
 from .forwarder import N8nForwarder
 from .logs import LOGGER_NAME, RequestLogger
 from .metrics import Metrics
+from .protocol_errors import ProtocolErrorLog
 
 logger = logging.getLogger(LOGGER_NAME)
 
@@ -75,7 +76,13 @@ class GatewayServer:
         # auto_decompress=False: aiohttp would otherwise decompress a gzip, deflate, br or zstd
         # body while reading it, and the signature would be checked over other bytes than
         # those received. The handler rejects such bodies anyway (415).
-        runner = web.AppRunner(app, access_log=None, auto_decompress=False)
+        # logger: malformed HTTP becomes one request line instead of an aiohttp traceback.
+        runner = web.AppRunner(
+            app,
+            access_log=None,
+            auto_decompress=False,
+            logger=ProtocolErrorLog(self.gateway.record_bad_request),
+        )
         await runner.setup()
         self._runners.append(runner)
         site = web.TCPSite(runner, self.settings.listen_host, port)
