@@ -2,6 +2,7 @@
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -249,3 +250,27 @@ def test_process_exits_nonzero_on_config_error():
     assert "GATEWAY_ROUTES: routes must contain at least one route" in completed.stderr
     assert "GATEWAY_PORT must be between 1 and 65535, got 0" in completed.stderr
     assert "Traceback" not in completed.stderr
+
+
+def test_process_exits_when_port_in_use():
+    """A port that is already bound stops the process with one error line and status 1."""
+    repository = Path(__file__).resolve().parents[2]
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        completed = subprocess.run(  # noqa: S603 - fixed command
+            [sys.executable, "-m", "gateway.webhook_gateway"],
+            cwd=repository,
+            env={
+                "PATH": os.environ.get("PATH", ""),
+                **environment(GATEWAY_LISTEN_HOST="127.0.0.1", GATEWAY_PORT=str(port)),
+            },
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    assert completed.returncode == 1
+    assert f"failed to listen on 127.0.0.1:{port}: Address already in use" in completed.stderr
+    assert "Traceback" not in completed.stderr
+    assert "Unclosed" not in completed.stderr

@@ -28,6 +28,11 @@ REDIS_TIMEOUT_SECONDS = 2.0
 REDIS_RETRIES = 1
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 EXIT_CONFIG_ERROR = 2
+EXIT_LISTEN_ERROR = 1
+
+
+class ListenError(Exception):
+    """A listener could not bind its address, such as a port already in use."""
 
 
 class GatewayServer:
@@ -86,7 +91,15 @@ class GatewayServer:
         await runner.setup()
         self._runners.append(runner)
         site = web.TCPSite(runner, self.settings.listen_host, port)
-        await site.start()
+        try:
+            await site.start()
+        except OSError as error:
+            # asyncio's own strerror repeats the address, so take the plain text of errno.
+            reason = os.strerror(error.errno) if error.errno else str(error)
+            raise ListenError(
+                f"failed to listen on {self.settings.listen_host}:{port}: {reason}. "
+                "Free the port, or change GATEWAY_LISTEN_HOST, GATEWAY_PORT or GATEWAY_METRICS_PORT"
+            ) from error
         return runner.addresses[0][1]
 
     async def stop(self) -> None:
@@ -105,7 +118,12 @@ async def serve(settings: Settings) -> None:
     for signal_number in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signal_number, stop.set)
     server = GatewayServer(settings)
-    await server.start()
+    try:
+        await server.start()
+    except ListenError:
+        # Close what did start (the n8n client pool, a first listener) before exiting.
+        await server.stop()
+        raise
     try:
         await stop.wait()
     finally:
@@ -123,5 +141,9 @@ def main(environ: Mapping[str, str] | None = None) -> int:
         logger.error("%s", error)
         return EXIT_CONFIG_ERROR
     logging.getLogger().setLevel(settings.log_level)
-    asyncio.run(serve(settings))
+    try:
+        asyncio.run(serve(settings))
+    except ListenError as error:
+        logger.error("%s", error)
+        return EXIT_LISTEN_ERROR
     return 0
