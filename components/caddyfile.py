@@ -126,6 +126,13 @@ def _global_options(acme_email: str) -> str:
 	servers {{
 		# HTTP/3 runs over QUIC on 443/udp, which the container publishes next to 443/tcp.
 		protocols h1 h2 h3
+		# A client that sends its headers or body slowly cannot hold a connection open,
+		# here or behind the proxy. Sized for a 16 MiB upload on a slow link.
+		timeouts {{
+			read_header 10s
+			read_body 60s
+			idle 2m
+		}}
 	}}
 }}
 """

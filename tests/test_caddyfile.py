@@ -260,6 +260,17 @@ def test_global_options(adapted):
         assert issuer["email"] == ACME_EMAIL
 
 
+def test_slow_clients_time_out(adapted):
+    config, _ = adapted
+    servers = config["apps"]["http"]["servers"]
+
+    for server in servers.values():
+        # Caddy's JSON durations are nanoseconds.
+        assert server["read_header_timeout"] == 10 * 10**9
+        assert server["read_timeout"] == 60 * 10**9
+        assert server["idle_timeout"] == 120 * 10**9
+
+
 @pytest.mark.parametrize(
     "path",
     [
