@@ -234,8 +234,8 @@ def _n8n_route(n8n_upstream: str) -> str:
 
 
 def _health_site() -> str:
-    # Bound to the container's loopback and never published: the container's health check
-    # asks it, since every answer of the public site depends on the domain's certificate.
+    # Bound to the container's loopback and never published. The container's health check
+    # requests it, because every response of the public site depends on the certificate.
     return (
         "# Health check of the proxy itself, for Docker inside the container.\n"
         f"http://{HEALTH_ADDRESS} {{\n"

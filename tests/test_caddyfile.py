@@ -157,7 +157,7 @@ def chroot_workspace(root: Path) -> Iterator[tuple[Path, str]]:
     """Create a temporary folder inside the root, as (host path, path inside the chroot)."""
     host_path = Path(tempfile.mkdtemp(prefix="caddyfile-test-", dir=root / "tmp"))
     try:
-        # The second value is the same folder as caddy sees it inside the chroot.
+        # The second value is the path of the same folder inside the chroot.
         yield host_path, "/tmp/" + host_path.name  # noqa: S108
     finally:
         shutil.rmtree(host_path)

@@ -54,7 +54,7 @@ HEALTH_PATH = "/healthz"
 METRICS_PATH = "/metrics"
 NO_ROUTE = "none"
 BAD_HTTP_OUTCOME = "bad_http"
-# Outcomes answered before the body is read: the connection is closed after the response.
+# Outcomes decided before the body is read, after whose response the connection is closed.
 UNREAD_BODY_OUTCOMES = frozenset({"too_large", "unsupported_encoding"})
 READ_CHUNK_BYTES = 64 * 1024
 HEALTH_TIMEOUT_SECONDS = 2.0

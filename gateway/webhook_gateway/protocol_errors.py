@@ -1,8 +1,9 @@
 """Requests that aiohttp rejects as malformed HTTP, logged as the gateway's request lines.
 
-aiohttp 3.14.5 responds with 400 to a request it cannot parse (conflicting Content-Length and
-Transfer-Encoding, a bad chunk size, an obs-fold, a NUL byte, a header line over 8190 bytes,
-more than 128 headers, TLS or HTTP/2 bytes) before any handler runs.
+aiohttp 3.14.5 responds with 400 before any handler runs to a request it cannot parse. Such
+requests have conflicting Content-Length and Transfer-Encoding, a bad chunk size, an
+obs-fold, a NUL byte, a header line over 8190 bytes, more than 128 headers, or TLS or HTTP/2
+bytes.
 ``RequestHandler.handle_error`` in ``aiohttp/web_protocol.py`` then logs
 ``"Error handling request from %s"`` with ``request.remote`` as the argument and the parser's
 HttpProcessingError as ``exc_info``: at DEBUG when it is the connection's first request and a
