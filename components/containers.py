@@ -86,11 +86,14 @@ def hardened_container(
         security_opts=["no-new-privileges:true"],
         privileged=False,  # CIS 5.5 (privileged containers not used)
         # CIS 5.10, 5.16, 5.17, 5.30: own network, PID and IPC namespaces, never docker0.
+        # The container starts on its first network and joins the others before it starts.
+        # Listing the first one again would make the provider connect it twice, which Docker
+        # rejects. Other containers reach it by its container name on every user network.
         network_mode=networks[plan.networks[0]].name,
         networks_advanced=[
-            docker.ContainerNetworksAdvancedArgs(name=networks[n].name, aliases=[plan.name])
-            for n in plan.networks
-        ],
+            docker.ContainerNetworksAdvancedArgs(name=networks[n].name) for n in plan.networks[1:]
+        ]
+        or None,
         ipc_mode="private",
         # CIS 5.11 (memory usage limited), with no swap beyond the limit.
         memory=plan.memory_mb,
