@@ -73,13 +73,13 @@ def _check_domain(domain: str) -> str | None:
     labels = domain.split(".")
     if len(labels) < 2 or len(domain) > 253:
         return f"domain {domain!r} is not a fully qualified DNS name"
-    if not all(_DOMAIN_LABEL_PATTERN.match(label) for label in labels):
+    if not all(_DOMAIN_LABEL_PATTERN.fullmatch(label) for label in labels):
         return f"domain {domain!r} is not a lowercase DNS name such as n8n.example.com"
     return None
 
 
 def _check_upstream(name: str, upstream: str) -> str | None:
-    match = _UPSTREAM_PATTERN.match(upstream)
+    match = _UPSTREAM_PATTERN.fullmatch(upstream)
     if match is None or not 1 <= int(match.group("port")) <= 65535:
         return f"{name} {upstream!r} is not HOST:PORT, such as n8n-main:5678"
     return None
@@ -95,7 +95,7 @@ def _collect_problems(
 ) -> list[str]:
     problems = [
         _check_domain(domain),
-        None if _EMAIL_PATTERN.match(acme_email) else f"ACME e-mail {acme_email!r} is invalid",
+        None if _EMAIL_PATTERN.fullmatch(acme_email) else f"ACME e-mail {acme_email!r} is invalid",
         _check_upstream("n8n upstream", n8n_upstream),
     ]
     if gateway_upstream is not None:

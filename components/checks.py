@@ -49,6 +49,9 @@ SSH_KEY_TYPES = (
     "ssh-rsa",
 )
 MIN_RSA_BITS = 3072
+ED25519_KEY_BYTES = 32
+# An uncompressed point: 0x04, then both coordinates at the curve's size.
+ECDSA_POINT_BYTES = {"nistp256": 65, "nistp384": 97, "nistp521": 133}
 
 # Networks broader than these leave SSH open to a large part of the internet.
 MIN_IPV4_PREFIX = 8
@@ -56,10 +59,22 @@ MIN_IPV6_PREFIX = 16
 _IPV4_MAPPED = ipaddress.ip_network("::ffff:0:0/96")
 
 _USER_NAME = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")
-_RESERVED_USERS = frozenset(["root", "daemon", "bin", "sys", "sync", "nobody", "docker", "admin"])
+# Accounts and groups of a Debian 13 server with the deployed packages; the admin user's own
+# group takes its name, so a group name is as unusable as a user name.
+_RESERVED_USERS = frozenset(
+    ["root", "daemon", "bin", "sys", "sync", "games", "man", "lp", "mail", "news", "uucp"]
+    + ["proxy", "www-data", "backup", "list", "irc", "_apt", "nobody", "nogroup", "messagebus"]
+    + ["systemd-network", "systemd-timesync", "systemd-resolve", "systemd-journal", "sshd"]
+    + ["polkitd", "adm", "tty", "disk", "kmem", "dialout", "cdrom", "floppy", "tape", "sudo"]
+    + ["audio", "dip", "video", "plugdev", "staff", "users", "netdev", "input", "render"]
+    + ["docker", "admin", "shadow", "utmp", "voice", "operator", "src", "fax", "sasl"]
+)
 _DOMAIN_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 # Conservative on purpose: the address is written into the Caddyfile, so no quotes or braces.
-_EMAIL = re.compile(r"^[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]+\.[A-Za-z]{2,63}$")
+_EMAIL = re.compile(
+    r"[A-Za-z0-9_%+-]+(\.[A-Za-z0-9_%+-]+)*@([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
+)
+_MAX_EMAIL_LOCAL_PART = 64
 _MAX_EMAIL_LENGTH = 254
 _VERSION = re.compile(r"^\d+\.\d+\.\d+$")
 _CLOCK_TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
@@ -90,7 +105,7 @@ def check_image(value: str) -> str | None:
 
 
 def check_user_name(value: str) -> str | None:
-    if not _USER_NAME.match(value):
+    if not _USER_NAME.fullmatch(value):
         return f"{value!r} is not a valid Linux user name (lowercase letters, digits, _ and -)"
     if value in _RESERVED_USERS:
         return f"{value!r} is reserved on the server; choose a personal or team name such as 'ops'"
@@ -117,10 +132,35 @@ def check_ssh_public_key(line: str) -> str | None:
         return f"the {key_type} key data is not valid base64 of an SSH public key"
     if parts[0] != key_type.encode():
         return f"the key data is a {parts[0].decode(errors='replace')!r} key, not {key_type!r}"
+    shape_error = _check_key_shape(key_type, parts)
+    if shape_error:
+        return f"the {key_type} key data is malformed: {shape_error}"
     if key_type == "ssh-rsa":
         bits = int.from_bytes(parts[2], "big").bit_length()
         if bits < MIN_RSA_BITS:
             return f"the RSA key has {bits} bits; use at least {MIN_RSA_BITS} or an ssh-ed25519 key"
+    return None
+
+
+def _check_key_shape(key_type: str, parts: list[bytes]) -> str | None:
+    """Check the field count and sizes of a public key blob, as OpenSSH's sshkey.c reads them.
+
+    NOTE: an ECDSA point is checked for its length, not for lying on the curve.
+    """
+    if key_type in ("ssh-ed25519", "sk-ssh-ed25519@openssh.com"):
+        expected = 2 if key_type == "ssh-ed25519" else 3
+        if len(parts) != expected or len(parts[1]) != ED25519_KEY_BYTES:
+            return f"expected {expected} fields with a {ED25519_KEY_BYTES}-byte key"
+    elif key_type == "ssh-rsa":
+        if len(parts) != 3 or not parts[1] or not parts[2]:
+            return "expected an exponent and a modulus"
+    else:
+        curve = key_type.removeprefix("sk-").split("@")[0].rsplit("-", 1)[1]
+        expected = 3 if not key_type.startswith("sk-") else 4
+        if len(parts) != expected or parts[1] != curve.encode():
+            return f"expected {expected} fields naming the curve {curve}"
+        if len(parts[2]) != ECDSA_POINT_BYTES[curve] or parts[2][:1] != b"\x04":
+            return f"the {curve} point is not {ECDSA_POINT_BYTES[curve]} bytes, uncompressed"
     return None
 
 
@@ -164,7 +204,7 @@ def check_domain(value: str) -> str | None:
     if not value:
         return "is required: the DNS name of the n8n editor, such as n8n.example.com"
     labels = value.split(".")
-    if len(labels) < 2 or len(value) > 253 or not all(_DOMAIN_LABEL.match(x) for x in labels):
+    if len(labels) < 2 or len(value) > 253 or not all(_DOMAIN_LABEL.fullmatch(x) for x in labels):
         return f"{value!r} is not a fully qualified lowercase DNS name such as n8n.example.com"
     if labels[-1].isdigit():
         return f"{value!r} is an IP address; certificates need a DNS name"
@@ -174,13 +214,16 @@ def check_domain(value: str) -> str | None:
 def check_email(value: str) -> str | None:
     if not value:
         return "is required: the ACME certificate authority sends expiry notices there"
-    if len(value) > _MAX_EMAIL_LENGTH or not _EMAIL.match(value):
+    local_part = value.partition("@")[0]
+    if len(value) > _MAX_EMAIL_LENGTH or len(local_part) > _MAX_EMAIL_LOCAL_PART:
+        return f"{value!r} is longer than an e-mail address may be"
+    if not _EMAIL.fullmatch(value):
         return f"{value!r} is not a plain e-mail address such as ops@example.com"
     return None
 
 
 def check_version(value: str) -> str | None:
-    if _VERSION.match(value):
+    if _VERSION.fullmatch(value):
         return None
     return (
         f"{value!r} is not an exact n8n release such as 2.41.3 (tags like 'latest' are not pinned)"
@@ -188,7 +231,7 @@ def check_version(value: str) -> str | None:
 
 
 def check_clock_time(value: str) -> str | None:
-    if _CLOCK_TIME.match(value):
+    if _CLOCK_TIME.fullmatch(value):
         return None
     return f"{value!r} is not a time of day in HH:MM form (24-hour clock)"
 

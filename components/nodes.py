@@ -88,6 +88,15 @@ class NodeCatalogue:
         return frozenset(self.display_names)
 
 
+def catalogue_versions(data_dir: Path = CATALOGUE_DIR) -> list[str]:
+    """Return the n8n versions that have a catalogue, oldest first."""
+    prefix = "n8n-nodes-base-"
+    versions = [
+        p.name.removeprefix(prefix).removesuffix(".json") for p in data_dir.glob(prefix + "*.json")
+    ]
+    return sorted(versions, key=lambda v: tuple(int(x) for x in v.split(".") if x.isdigit()))
+
+
 def catalogue_path(n8n_version: str, data_dir: Path = CATALOGUE_DIR) -> Path:
     """Return the path of the catalogue file for one n8n release."""
     return data_dir / f"n8n-nodes-base-{n8n_version}.json"
@@ -99,7 +108,7 @@ def load_catalogue(n8n_version: str, data_dir: Path = CATALOGUE_DIR) -> NodeCata
     Raises CatalogueNotFoundError when the file is missing and CatalogueError when the
     version or the file is invalid. Messages about the file include the generator command.
     """
-    if not _VERSION_PATTERN.match(n8n_version):
+    if not _VERSION_PATTERN.fullmatch(n8n_version):
         raise CatalogueError(f"invalid n8n version {n8n_version!r}: expected X.Y.Z, e.g. 2.41.3")
 
     path = catalogue_path(n8n_version, data_dir)

@@ -115,7 +115,16 @@ def _check_rendering(reader: "_Reader", settings: "Settings") -> None:
         files = host_files.render_host_files(spec) + (render_proxy_file(settings),)
         host_files.render_user_data(spec, files, private, public)
     except ValueError as error:
-        reader.report("settings", str(error), "correct the setting the message names")
+        reader.report(*_renderer_problem(str(error), settings))
+
+
+def _renderer_problem(message: str, settings: "Settings") -> tuple[str, str, str]:
+    """Return (key, message, fix) for a problem only a renderer found."""
+    if "user-data is" in message and settings.admin_ssh_keys:
+        # The keys are the part of the user data that grows with the stack.
+        last = len(settings.admin_ssh_keys) - 1
+        return "adminSshKeys", message, f"pulumi config rm --path 'adminSshKeys[{last}]'"
+    return "stack settings", message, "pulumi config get --json  (then set the value named above)"
 
 
 def _stand_in_host_key() -> tuple[str, str]:
@@ -149,7 +158,9 @@ class _Reader:
     def raw(self, key: str) -> Any:
         value = raw_value(key)
         if value is None:
-            self.report(key, "is not set and has no default", f"restore {key} in Pulumi.yaml")
+            self.report(
+                key, "is not set, and Pulumi.yaml declares no default", "git checkout Pulumi.yaml"
+            )
         return value
 
     def text(self, key: str, check=None) -> str:
@@ -166,7 +177,8 @@ class _Reader:
         value = parse_json(self.raw(key))
         message = checks.check_range(value, low, high)
         if message:
-            self.report(key, message, f"pulumi config set {key} {low}")
+            nearest = min(max(value, low), high) if isinstance(value, int) else low
+            self.report(key, message, f"pulumi config set {key} {nearest}")
             return low
         return value
 
@@ -216,8 +228,12 @@ def _example(key: str, value: str) -> str:
     return _EXAMPLES.get(key, "VALUE")
 
 
+# Files in the zoneinfo folder that are not zones a server should run in.
+_NOT_ZONES = frozenset(["localtime", "Factory", "posixrules"])
+
+
 def check_timezone(value: str) -> str | None:
-    if value in zoneinfo.available_timezones():
+    if value in zoneinfo.available_timezones() and value not in _NOT_ZONES:
         return None
     return f"{value!r} is not an IANA time zone name such as UTC or Europe/Berlin"
 
@@ -336,8 +352,9 @@ def _resolve_nodes(reader: _Reader, version: str, names: list[str]) -> tuple[tup
     try:
         catalogue = nodes.load_catalogue(version)
     except nodes.CatalogueError as error:
+        message = f"{error}; versions with a catalogue: {', '.join(nodes.catalogue_versions())}"
         reader.report(
-            "n8nVersion", str(error), "python tools/generate_node_catalogue.py " + version
+            "n8nVersion", message, f"pulumi config set n8nVersion {_EXAMPLES['n8nVersion']}"
         )
         return (), "[]"
     for index, name in enumerate(names):
@@ -355,13 +372,15 @@ def _read_secret_overrides(reader: _Reader) -> dict[str, pulumi.Output[str]]:
         value = secret_value(key)
         if value is None:
             continue
-        fix = f'pulumi config set --secret {key} "$(openssl rand -hex 32)"'
         if not is_secret(key):
+            # Keep the value: an override exists to keep an instance's key or password.
+            fix = f'pulumi config set --secret {key} "$(pulumi config get {key})"'
             reader.report(key, "is stored in plaintext in the stack file", fix)
             continue
         message = check_secret_text(value)
         if message:
-            reader.report(key, message, fix)
+            fix = f'pulumi config set --secret {key} "$(openssl rand -hex 32)"'
+            reader.report(key, message + "; a new value also needs the service changed", fix)
             continue
         overrides[key] = pulumi.Output.secret(value)
     return overrides

@@ -63,24 +63,35 @@ def read_routes(
             routes.append((index, route))
     _check_unique(reader, routes)
     if routes and WEBHOOK_NODE_TYPE in blocked:
-        names = [n.lower().removeprefix("n8n-nodes-base.") for n in blocked_names]
-        index = names.index("webhook") if "webhook" in names else 0
+        # Rewrite the whole list: the entry may come from Pulumi.yaml's default, which no
+        # `config rm --path` of the stack can remove.
+        kept = [n for n in blocked_names if _bare_node_name(n) != "webhook"]
+        entries = " ".join(f"--plaintext 'blockedNodes[{i}]={n}'" for i, n in enumerate(kept))
         reader.report(
-            f"blockedNodes[{index}]",
+            "blockedNodes",
             "blocks the Webhook node, but webhookRoutes forward verified events to n8n webhooks",
-            f"pulumi config rm --path 'blockedNodes[{index}]'",
+            f"pulumi config rm blockedNodes; pulumi config set-all --path {entries}",
         )
     return tuple(route for _, route in routes)
 
 
+def _bare_node_name(name: str) -> str:
+    return name.strip().lower().removeprefix("n8n-nodes-base.")
+
+
 def _read_route(reader: "_Reader", index: int, entry: dict[str, Any]) -> Route | None:
     key = f"webhookRoutes[{index}]"
-    unknown = sorted(set(entry) - set(_FIELD_NAMES))
-    for name in unknown:
+    unknown = [f"{key}.{name}" for name in sorted(set(entry) - set(_FIELD_NAMES))]
+    if isinstance(entry.get("hmac"), dict):
+        unknown += [
+            f"{key}.hmac.{name}" for name in sorted(set(entry["hmac"]) - set(_HMAC_FIELD_NAMES))
+        ]
+    for path in unknown:
+        field_names = _HMAC_FIELD_NAMES if ".hmac." in path else _FIELD_NAMES
         reader.report(
-            f"{key}.{name}",
-            f"is not a route field; known fields: {', '.join(_FIELD_NAMES)}",
-            f"pulumi config rm --path '{key}.{name}'",
+            path,
+            f"is not a route field; known fields: {', '.join(field_names)}",
+            f"pulumi config rm --path '{path}'",
         )
     if unknown:
         return None
@@ -90,14 +101,12 @@ def _read_route(reader: "_Reader", index: int, entry: dict[str, Any]) -> Route |
     # The gateway checks its own configuration with the same function and the same duplicate
     # window, so a route accepted here also starts there.
     problems = validate_routes([config], dedup_ttl_seconds=DEFAULT_DEDUP_TTL_SECONDS)
-    problems = [_camel_case(p) for p in problems] + _path_problems(config)
+    problems = [_camel_case(p) for p in problems]
+    problems += _path_problems(config, flagged=" ".join(problems))
     for problem in problems:
-        field_name = _field_named(problem)
-        reader.report(
-            f"{key}.{field_name}" if field_name else key,
-            problem,
-            f"pulumi config set --path '{key}.{field_name or 'FIELD'}' VALUE",
-        )
+        field_path = _field_named(problem)
+        target = f"{key}.{field_path}" if field_path else key
+        reader.report(target, problem, f"pulumi config set --path '{target}' VALUE")
     if problems:
         return None
     return Route(config["name"], config["public_path"], config["n8n_path"], config)
@@ -107,25 +116,42 @@ def _camel_case(problem: str) -> str:
     """Name fields in a gateway message as the stack config spells them."""
     for camel, snake in {**_FIELD_NAMES, **_HMAC_FIELD_NAMES}.items():
         problem = re.sub(rf"\b{snake}\b", camel, problem)
-    return problem
+    window = f"the gateway's duplicate window ({DEFAULT_DEDUP_TTL_SECONDS} seconds)"
+    return re.sub(r"GATEWAY_DEDUP_TTL_SECONDS \(\d+\)", window, problem)
 
 
 def _field_named(problem: str) -> str | None:
-    """Return the first route field a message names, for the fixing command."""
-    positions = [(problem.find(name), name) for name in _FIELD_NAMES if name in problem]
-    return min(positions)[1] if positions else None
+    """Return the route field a message is about (hmac.header for a nested one)."""
+    # Gateway messages start with 'route "NAME": '; a route name may contain a field's name.
+    text = re.sub(r'^route "[^"]*": ', "", problem)
+    positions = [
+        (match.start(), name)
+        for name in _FIELD_NAMES
+        for match in [re.search(rf"\b{name}\b", text)]
+        if match
+    ]
+    if not positions:
+        return None
+    field_name = min(positions)[1]
+    if field_name == "hmac":
+        nested = [n for n in _HMAC_FIELD_NAMES if re.search(rf"\b{n}\b", text)]
+        return f"hmac.{nested[0]}" if nested else "hmac"
+    return field_name
 
 
-def _path_problems(config: dict[str, Any]) -> list[str]:
+def _path_problems(config: dict[str, Any], flagged: str) -> list[str]:
+    """Check the paths' prefixes, unless the gateway's own check already rejected a path."""
     problems = []
     public_path = str(config.get("public_path", ""))
-    path_error = caddyfile.validate_public_path(public_path)
-    if path_error:
-        problems.append(f"publicPath {path_error}")
-    elif not public_path.startswith(PUBLIC_PREFIX) or public_path == PUBLIC_PREFIX:
-        problems.append(f"publicPath must be under {PUBLIC_PREFIX}, apart from n8n's own paths")
+    if "publicPath" not in flagged:
+        path_error = caddyfile.validate_public_path(public_path)
+        if path_error:
+            problems.append(f"publicPath {path_error}")
+        elif not public_path.startswith(PUBLIC_PREFIX) or public_path == PUBLIC_PREFIX:
+            problems.append(f"publicPath must be under {PUBLIC_PREFIX}, apart from n8n's own paths")
     n8n_path = str(config.get("n8n_path", ""))
-    if not n8n_path.startswith(N8N_PREFIX) or caddyfile.validate_public_path(n8n_path):
+    bad_n8n_path = not n8n_path.startswith(N8N_PREFIX) or caddyfile.validate_public_path(n8n_path)
+    if "n8nPath" not in flagged and bad_n8n_path:
         problems.append(f"n8nPath must be a production webhook path under {N8N_PREFIX}")
     return problems
 
@@ -154,25 +180,29 @@ def read_secrets(reader: "_Reader", routes: tuple[Route, ...]) -> pulumi.Output 
         secrets = None
     if not routes:
         return None
+    # Setting the map again, entry by entry with --secret, replaces a broken or plain one.
+    reset = f"pulumi config rm webhookSecrets; {_secret_command(routes[0].name)}"
     if secrets and not is_secret("webhookSecrets"):
-        reader.report(
-            "webhookSecrets",
-            "is stored in plaintext in the stack file",
-            "pulumi config rm webhookSecrets, then set each entry again with --secret",
-        )
+        reader.report("webhookSecrets", "is stored in plaintext in the stack file", reset)
         return None
     problems = route_secret_problems(secrets, routes)
     route_names = {route.name for route in routes}
     for key, message in problems:
         name = key.removeprefix("webhookSecrets.")
-        if name in route_names or key == "webhookSecrets":
-            fix = f"pulumi config set --secret --path '{key}[0]' SECRET"
+        if key == "webhookSecrets":
+            fix = reset
+        elif name in route_names:
+            fix = _secret_command(name)
         else:
             fix = f"pulumi config rm --path '{key}'"
         reader.report(key, message, fix)
     if problems:
         return None
     return pulumi.Output.secret(secrets)
+
+
+def _secret_command(route_name: str) -> str:
+    return f"pulumi config set --secret --path 'webhookSecrets.{route_name}[0]' SECRET"
 
 
 def route_secret_problems(secrets: Any, routes: tuple[Route, ...]) -> list[tuple[str, str]]:

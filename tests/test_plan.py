@@ -84,3 +84,24 @@ def test_stack_name_from_file_name():
     assert plan.stack_name(PROD_STACK) == "prod"
     assert plan.stack_name(PROD_STACK.with_name("Pulumi.eu.staging.yaml")) == "eu.staging"
     assert plan.stack_name(PROD_STACK.with_name("stack.yaml")) == "prod"
+
+
+def test_odd_values_give_settings_errors(tmp_path, capsys):
+    prod = PROD_STACK.read_text()
+    cases = {
+        "routes-text": prod.replace(
+            "hardened-n8n:webhookRoutes:", "hardened-n8n:webhookRoutes: x\n  unused:"
+        ),
+        "route-name-list": prod.replace("- name: flutterwave", "- name: [a]"),
+        "date": prod.replace("hardened-n8n:volumeSize: 40", "hardened-n8n:volumeSize: 2020-01-01"),
+    }
+    for name, body in cases.items():
+        stack_file = tmp_path / f"Pulumi.{name}.yaml"
+        stack_file.write_text(body)
+
+        status = plan.main([str(stack_file), "--out", str(tmp_path / name)])
+        error = capsys.readouterr().err
+
+        assert status == 1, name
+        assert "stack setting" in error, name
+        assert "Traceback" not in error, name

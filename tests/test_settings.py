@@ -28,6 +28,16 @@ def _rsa_key_line(bits: int) -> str:
 RSA_1024 = _rsa_key_line(1024)
 
 
+def _key_line(key_type: str, *fields: bytes) -> str:
+    blob = b"".join(struct.pack(">I", len(f)) + f for f in (key_type.encode(), *fields))
+    return f"{key_type} {base64.b64encode(blob).decode()} bad@example.com"
+
+
+SHORT_RSA = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQAB me@example.com"
+SHORT_ED25519 = _key_line("ssh-ed25519", b"12345")
+WRONG_CURVE = _key_line("ecdsa-sha2-nistp256", b"nistp384", b"\x04" + b"\x01" * 96)
+
+
 def error_of(changes=None, drop=()) -> str:
     recording = run_with(changes, drop)
     assert isinstance(recording.error, SettingsError), (
@@ -73,6 +83,20 @@ CASES = [
     ("volumeSize", 5, "outside the allowed range 10 to 10240", "pulumi config set volumeSize"),
     ("rebootTime", "4am", "HH:MM", "pulumi config set rebootTime"),
     ("backups", "maybe", "not true or false", "pulumi config set backups true"),
+    # A trailing line break must not slip past a pattern anchored with $.
+    ("adminUser", "ops\n", "not a valid Linux user name", "pulumi config set adminUser"),
+    ("rebootTime", "04:30\n", "HH:MM", "pulumi config set rebootTime"),
+    ("domain", "n8n.example.com\n", "not a fully qualified", "pulumi config set domain"),
+    ("acmeEmail", "ops@example.com\n", "not a plain e-mail address", "pulumi config set acmeEmail"),
+    ("acmeEmail", "ops@example..com", "not a plain e-mail address", "pulumi config set acmeEmail"),
+    ("acmeEmail", "x" * 70 + "@example.com", "longer than an e-mail address", "acmeEmail"),
+    ("adminUser", "sshd", "reserved", "pulumi config set adminUser"),
+    ("timezone", "localtime", "not an IANA time zone", "pulumi config set timezone"),
+    ("volumeSize", 20000, "outside the allowed range", "pulumi config set volumeSize 10240"),
+    ("workerCount", 40, "outside the allowed range", "pulumi config set workerCount 8"),
+    ("adminSshKeys", [SHORT_RSA], "expected an exponent and a modulus", "adminSshKeys[0]"),
+    ("adminSshKeys", [SHORT_ED25519], "32-byte key", "adminSshKeys[0]"),
+    ("adminSshKeys", [WRONG_CURVE], "naming the curve nistp256", "adminSshKeys[0]"),
 ]
 
 
@@ -100,7 +124,7 @@ def test_every_problem_reported_at_once():
 def test_missing_declared_key_reported():
     text = error_of(drop=("location",))
 
-    assert "location: is not set and has no default" in text
+    assert "location: is not set, and Pulumi.yaml declares no default" in text
 
 
 def test_plaintext_secret_override_rejected():
@@ -242,3 +266,66 @@ def test_renderer_problem_stops_before_resources(monkeypatch):
     text = error_of()
 
     assert "settings: invalid host settings: stand-in problem" in text
+
+
+def test_plaintext_override_fix_keeps_value():
+    text = error_of({"n8nEncryptionKey": "k" * 40})
+
+    assert (
+        'pulumi config set --secret n8nEncryptionKey "$(pulumi config get n8nEncryptionKey)"'
+        in text
+    )
+
+
+def test_default_webhook_block_fix_rewrites_list():
+    config, secret_keys = prod_config()
+    guide = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["config"]["blockedNodes"]["default"]
+    config["hardened-n8n:blockedNodes"] = json.dumps(guide + ["webhook"])
+
+    text = str(offline.run_program(config, secret_keys).error)
+
+    assert "blockedNodes: blocks the Webhook node" in text
+    assert "pulumi config rm blockedNodes; pulumi config set-all --path" in text
+    assert "--plaintext 'blockedNodes[5]=HTTPRequest'" in text
+    assert "=Webhook'" not in text
+    assert "=webhook'" not in text
+
+
+def test_hmac_field_problem_names_nested_field():
+    route = {
+        "name": "scheme-x",
+        "publicPath": "/hooks/x",
+        "n8nPath": "/webhook/x",
+        "scheme": "hmac",
+        "hmac": {"header": "X-Sig", "encoding": "hex", "idHeader": "x-sig"},
+    }
+
+    text = error_of(
+        {"webhookRoutes": [route], "webhookSecrets": json.dumps({"scheme-x": ["s" * 20]})}
+    )
+
+    assert "webhookRoutes[0].hmac.idHeader" in text or "webhookRoutes[0].hmac.header" in text
+    assert "webhookRoutes[0].scheme:" not in text
+
+
+def test_unknown_hmac_field_removed_by_fix():
+    route = {
+        "name": "h",
+        "publicPath": "/hooks/h",
+        "n8nPath": "/webhook/h",
+        "scheme": "hmac",
+        "hmac": {"header": "X-Sig", "encoding": "hex", "id_header": "X-Id"},
+    }
+
+    text = error_of({"webhookRoutes": [route], "webhookSecrets": json.dumps({"h": ["s" * 20]})})
+
+    assert "webhookRoutes[0].hmac.id_header: is not a route field" in text
+    assert "pulumi config rm --path 'webhookRoutes[0].hmac.id_header'" in text
+
+
+def test_secrets_not_a_map_reset_by_fix():
+    text = error_of({"webhookSecrets": json.dumps(["s" * 20])})
+
+    assert "webhookSecrets: must map each route name" in text
+    fix = "pulumi config rm webhookSecrets; pulumi config set --secret --path"
+    assert fix + " 'webhookSecrets.flutterwave[0]' SECRET" in text

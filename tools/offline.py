@@ -93,7 +93,8 @@ def load_stack_config(stack_file: Path, project_file: Path = ROOT / "Pulumi.yaml
 
 def _config_text(value: Any) -> str:
     # The CLI hands lists, maps, numbers and booleans to the program as JSON text.
-    return value if isinstance(value, str) else json.dumps(value)
+    # default=str: YAML dates and binary values become text, which the settings then check.
+    return value if isinstance(value, str) else json.dumps(value, default=str)
 
 
 def _replace_secure(key: str, value: Any, placeholders: list[str]) -> tuple[Any, bool]:

@@ -110,7 +110,9 @@ def fill_route_secrets(config: dict[str, str], secret_keys: list[str]) -> list[s
     Route secrets are set with `pulumi config set --secret` into the operator's own stack file,
     so a reviewer's copy usually lacks them; the plan is still worth reading.
     """
-    routes = json.loads(config.get(f"{offline.PROJECT}:webhookRoutes", "[]"))
+    routes = offline_parse(config.get(f"{offline.PROJECT}:webhookRoutes", "[]"))
+    if not isinstance(routes, list):
+        return []
     key = f"{offline.PROJECT}:webhookSecrets"
     try:
         secrets = json.loads(config.get(key, "{}") or "{}")
@@ -119,7 +121,8 @@ def fill_route_secrets(config: dict[str, str], secret_keys: list[str]) -> list[s
         secrets = {}
     if not isinstance(secrets, dict):
         secrets = {}
-    missing = [r["name"] for r in routes if isinstance(r, dict) and r.get("name") not in secrets]
+    names = [r.get("name") for r in routes if isinstance(r, dict)]
+    missing = [n for n in names if isinstance(n, str) and n not in secrets]
     for name in missing:
         secrets[name] = [f"offline-placeholder-route-{name}-0000"]
     if missing:

@@ -20,7 +20,7 @@ def render_script(name: str, values: dict[str, str] | None = None) -> str:
     shebang, _, body = template.partition("\n")
     values = values or {}
     for key, value in values.items():
-        if not _SAFE_VALUE.match(value):
+        if not _SAFE_VALUE.fullmatch(value):
             raise ValueError(f"script {name}: value {value!r} for @{key}@ has unsafe characters")
 
     def fill(match: re.Match[str]) -> str:

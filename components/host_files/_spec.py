@@ -87,7 +87,7 @@ def admin_networks(spec: HostSpec) -> tuple[ipaddress.IPv4Network | ipaddress.IP
 
 def _user_problems(spec: HostSpec) -> list[str]:
     problems = []
-    if not _USER_NAME.match(spec.admin_user) or spec.admin_user == "root":
+    if not _USER_NAME.fullmatch(spec.admin_user) or spec.admin_user == "root":
         problems.append(
             f"admin_user {spec.admin_user!r} must be a lower-case login name other than root"
         )
@@ -126,7 +126,7 @@ def _network_problems(spec: HostSpec) -> list[str]:
 
 def _storage_problems(spec: HostSpec) -> list[str]:
     problems = []
-    if not spec.volume_device.startswith("/dev/disk/by-id/") or not _SAFE_PATH.match(
+    if not spec.volume_device.startswith("/dev/disk/by-id/") or not _SAFE_PATH.fullmatch(
         spec.volume_device
     ):
         problems.append(
@@ -151,7 +151,7 @@ def _data_dir_problems(data_dir: DataDir, data_mount: str) -> list[str]:
         problems.append(f"data_dirs path {data_dir.path!r} must be a clean path under {data_mount}")
     if data_dir.uid < 0 or data_dir.gid < 0:
         problems.append(f"data_dirs {data_dir.path}: uid and gid must not be negative")
-    if not _MODE.match(data_dir.mode):
+    if not _MODE.fullmatch(data_dir.mode):
         problems.append(f"data_dirs {data_dir.path}: mode {data_dir.mode!r} is not like '0750'")
     elif int(data_dir.mode, 8) & 0o002:
         problems.append(f"data_dirs {data_dir.path}: mode {data_dir.mode} is world-writable")
@@ -161,7 +161,7 @@ def _data_dir_problems(data_dir: DataDir, data_mount: str) -> list[str]:
 def _slice_problems(slices: tuple[Slice, ...]) -> list[str]:
     problems = []
     for slice_ in slices:
-        if not _SLICE_NAME.match(slice_.name):
+        if not _SLICE_NAME.fullmatch(slice_.name):
             problems.append(
                 f"slices name {slice_.name!r} must look like 'n8n-postgres.slice' "
                 "(letters, digits, _ and at most one dash)"
@@ -178,9 +178,9 @@ def _schedule_problems(spec: HostSpec) -> list[str]:
     problems = []
     if check_clock_time(spec.reboot_time):
         problems.append(f"reboot_time {spec.reboot_time!r} must be HH:MM (24-hour clock)")
-    if not _TIMEZONE.match(spec.timezone):
+    if not _TIMEZONE.fullmatch(spec.timezone):
         problems.append(f"timezone {spec.timezone!r} must be a zone name like 'UTC'")
-    if not _JOURNAL_SIZE.match(spec.journal_max_use):
+    if not _JOURNAL_SIZE.fullmatch(spec.journal_max_use):
         problems.append(
             f"journal_max_use {spec.journal_max_use!r} must be a size like '1G' (K, M, G, T)"
         )
@@ -188,4 +188,4 @@ def _schedule_problems(spec: HostSpec) -> list[str]:
 
 
 def _is_clean_path(path: str) -> bool:
-    return bool(_SAFE_PATH.match(path)) and posixpath.normpath(path) == path
+    return bool(_SAFE_PATH.fullmatch(path)) and posixpath.normpath(path) == path

@@ -159,7 +159,7 @@ def _bundle_file(entry) -> HostFile:
     ):
         raise BundleError(f"bundle entry {entry!r:.80} needs string path, mode and content")
     check_path(entry["path"])
-    if not MODE_PATTERN.match(entry["mode"]):
+    if not MODE_PATTERN.fullmatch(entry["mode"]):
         raise BundleError(f"{entry['path']}: mode {entry['mode']!r} is not like 0644")
     return HostFile(entry["path"], entry["mode"], entry["content"].encode())
 
@@ -178,7 +178,7 @@ def read_installed(manifest: Path) -> list:
         if not line.strip() or line.startswith("#"):
             continue
         mode, _, path = line.partition(" ")
-        if not MODE_PATTERN.match(mode):
+        if not MODE_PATTERN.fullmatch(mode):
             raise BundleError(f"{manifest}:{number}: expected '<mode> <path>'")
         check_path(path)
         try:
