@@ -30,7 +30,7 @@ READ_ONLY_ROOT = services.CONFIG_DIR + "/"
 )
 def non_root(resource: Resource, _config):
     user = resource.inputs.get("user")
-    match = USER.match(str(user or ""))
+    match = USER.fullmatch(str(user or ""))
     if not match:
         yield f"user is {user!r}; set an explicit numeric non-root uid:gid such as 1000:1000"
     elif "0" in (match.group(1), match.group(2)):
@@ -167,7 +167,7 @@ def resource_limits(resource: Resource, _config):
     elif resource.inputs.get("memorySwap") != memory:
         yield "memorySwap differs from memory; the container could swap past its limit"
     parent = str(resource.inputs.get("cgroupParent") or "")
-    if not SLICE.match(parent):
+    if not SLICE.fullmatch(parent):
         yield f"cgroupParent {parent!r} is not a hn8n-*.slice whose TasksMax limits processes"
 
 
