@@ -59,8 +59,8 @@ MIN_IPV6_PREFIX = 16
 _IPV4_MAPPED = ipaddress.ip_network("::ffff:0:0/96")
 
 _USER_NAME = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")
-# Accounts and groups of a Debian 13 server with the deployed packages; the admin user's own
-# group takes its name, so a group name is as unusable as a user name.
+# Accounts and groups of a Debian 13 server with the deployed packages. The admin user's own
+# group takes the user's name, so an existing group name cannot be used either.
 _RESERVED_USERS = frozenset(
     ["root", "daemon", "bin", "sys", "sync", "games", "man", "lp", "mail", "news", "uucp"]
     + ["proxy", "www-data", "backup", "list", "irc", "_apt", "nobody", "nogroup", "messagebus"]

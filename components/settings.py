@@ -1,6 +1,6 @@
 """Stack settings: every config key read once, validated together, returned typed.
 
-The keys, their types and defaults are declared in Pulumi.yaml; the CLI fills in the defaults
+The keys, their types and defaults are declared in Pulumi.yaml. The CLI fills in the defaults
 before the program runs, so this module contains no second copy of them. A key that is missing here
 was removed from Pulumi.yaml, and that is reported like any other invalid setting.
 """

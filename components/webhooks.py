@@ -65,8 +65,8 @@ def read_routes(
     if routes and WEBHOOK_NODE_TYPE in blocked:
         # Rewrite the whole list: the entry may come from Pulumi.yaml's default, which no
         # `config rm --path` of the stack can remove.
-        kept = [n for n in blocked_names if _bare_node_name(n) != "webhook"]
-        entries = " ".join(f"--plaintext 'blockedNodes[{i}]={n}'" for i, n in enumerate(kept))
+        remaining = [n for n in blocked_names if _bare_node_name(n) != "webhook"]
+        entries = " ".join(f"--plaintext 'blockedNodes[{i}]={n}'" for i, n in enumerate(remaining))
         reader.report(
             "blockedNodes",
             "blocks the Webhook node, but webhookRoutes forward verified events to n8n webhooks",
@@ -86,6 +86,7 @@ def _read_route(reader: "_Reader", index: int, entry: dict[str, Any]) -> Route |
         unknown += [
             f"{key}.hmac.{name}" for name in sorted(set(entry["hmac"]) - set(_HMAC_FIELD_NAMES))
         ]
+
     for path in unknown:
         field_names = _HMAC_FIELD_NAMES if ".hmac." in path else _FIELD_NAMES
         reader.report(
@@ -95,6 +96,7 @@ def _read_route(reader: "_Reader", index: int, entry: dict[str, Any]) -> Route |
         )
     if unknown:
         return None
+
     config = {_FIELD_NAMES[name]: value for name, value in entry.items()}
     if isinstance(config.get("hmac"), dict):
         config["hmac"] = {_HMAC_FIELD_NAMES.get(k, k): v for k, v in config["hmac"].items()}
