@@ -171,8 +171,8 @@ def pinned_ssh_options(host_public_key: str) -> list[str]:
 
     KnownHostsCommand prints the one trusted key for the host that ssh looks up (%H), and the
     known_hosts files are ignored, so no trust-on-first-use entry is ever consulted or written.
-    The Docker CLI starts one ssh per connection; sharing one master connection keeps a deploy
-    under UFW's SSH rate limit (six new connections per 30 seconds from one address).
+    The Docker CLI starts one ssh per connection. Sharing one master connection keeps a deploy
+    under UFW's SSH rate limit, which is six new connections per 30 seconds from one address.
     """
     return [
         "-o",

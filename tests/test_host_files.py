@@ -405,8 +405,8 @@ def test_admin_ids_apart_from_container_ids():
     container_ids = {number for plan in plans for number in plan.user}
 
     assert admin["uid"] not in container_ids
-    # cloud-init would create a docker group before docker.io does, as a regular group whose
-    # gid a container could share; the admin joins docker.io's system group in runcmd instead.
+    # cloud-init would create the docker group before docker.io does, as a regular group whose
+    # gid a container could share. So the admin joins docker.io's system group in runcmd.
     assert "groups" not in admin
 
 

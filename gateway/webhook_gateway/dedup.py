@@ -10,7 +10,7 @@ State machine of the key ``webhook-gateway:dedup:<route>:<sha256(event id)>``:
   arrive at the same moment are forwarded once.
 - forward succeeded: ``mark_done`` sets the key to ``done`` with the long TTL. Copies then get
   ``DONE``, and the gateway responds 200 without forwarding.
-- forward failed: ``release`` deletes the key if it still holds this request's token, so the
+- forward failed: ``release`` deletes the key if it still contains this request's token, so the
   provider's retry claims it again and is forwarded.
 - the gateway stopped mid-forward: the lease expires and the next retry claims the event.
 
@@ -40,7 +40,7 @@ redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return 'claimed'
 """
 
-# Deletes the key only while it holds this request's claim, so a late release cannot undo a
+# Deletes the key only while it contains this request's claim, so a late release cannot undo a
 # "done" or another request's newer claim.
 _RELEASE_SCRIPT = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then

@@ -95,14 +95,7 @@ def resource_policy(rule: Rule) -> ResourceValidationPolicy:
         for violation in rule.evaluate(resource, config):
             report_violation(violation_message(violation, args.name))
 
-    return ResourceValidationPolicy(
-        name=rule.id,
-        description=rule.description,
-        validate=validate,
-        enforcement_level=ENFORCEMENT_LEVELS[rule.enforcement],
-        severity=SEVERITIES[rule.severity],
-        config_schema=config_schema(rule.id),
-    )
+    return ResourceValidationPolicy(validate=validate, **policy_settings(rule))
 
 
 def stack_policy(rule: StackRule) -> StackValidationPolicy:
@@ -115,14 +108,18 @@ def stack_policy(rule: StackRule) -> StackValidationPolicy:
             name = names.get(violation.urn, "stack")
             report_violation(violation_message(violation, name), violation.urn or None)
 
-    return StackValidationPolicy(
-        name=rule.id,
-        description=rule.description,
-        validate=validate,
-        enforcement_level=ENFORCEMENT_LEVELS[rule.enforcement],
-        severity=SEVERITIES[rule.severity],
-        config_schema=config_schema(rule.id),
-    )
+    return StackValidationPolicy(validate=validate, **policy_settings(rule))
+
+
+def policy_settings(rule: Rule | StackRule) -> dict:
+    """Return the CrossGuard settings a rule of either kind carries."""
+    return {
+        "name": rule.id,
+        "description": rule.description,
+        "enforcement_level": ENFORCEMENT_LEVELS[rule.enforcement],
+        "severity": SEVERITIES[rule.severity],
+        "config_schema": config_schema(rule.id),
+    }
 
 
 def as_resource(resource: PolicyResource) -> Resource:
